@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { UserEntity } from './user.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; driverError?: { code?: string; constraint?: string }; constraint?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  const name = e?.driverError?.constraint ?? e?.constraint;
+  return code === UNIQUE_VIOLATION && (!constraint || name === constraint);
+}
+
+/** Users are global (not tenant) rows; every method runs in the caller's unit of work. */
+@Injectable()
+export class UsersRepository {
+  findById(em: EntityManager, id: string): Promise<UserEntity | null> {
+    return em.findOne(UserEntity, { where: { id } });
+  }
+
+  findByEmail(em: EntityManager, email: string): Promise<UserEntity | null> {
+    return em.findOne(UserEntity, { where: { email } });
+  }
+
+  async insert(em: EntityManager, user: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>): Promise<UserEntity> {
+    return em.save(em.create(UserEntity, user));
+  }
+
+  async update(em: EntityManager, id: string, changes: Partial<Pick<UserEntity, 'email' | 'name' | 'passwordHash'>>) {
+    await em.update(UserEntity, { id }, changes);
+  }
+}

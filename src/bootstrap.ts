@@ -1,0 +1,60 @@
+import helmet from '@fastify/helmet';
+import { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { ProblemDocument } from './shared/http/problem.response';
+import { validationPipe } from './shared/http/validation';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Fastify, with a request id that honours a sane incoming `X-Request-Id`. */
+export function createAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      req.headers['x-request-id'] = id; // so the HTTP logger logs the same id
+      return id;
+    },
+    bodyLimit: 1024 * 1024,
+  });
+}
+
+/** Everything main.ts and the e2e tests share: the app exactly as it runs. */
+export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/ready'] });
+  app.useGlobalPipes(validationPipe());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+
+  const config = new DocumentBuilder()
+    .setTitle('Worklane API')
+    .setDescription(
+      'Multi-tenant work management. Every error answers application/problem+json (RFC 9457). ' +
+        'Lists are keyset-paginated: `limit` (≤ 100) and the opaque `cursor` from `nextCursor`.',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDocument] });
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { EntityManager } from 'typeorm';
+import type { OrgRole } from '../database/request-context';
+
+/**
+ * Ports the kernel and `accounts` need from the tenant modules. The kernel imports no
+ * bounded module: `organizations` provides these tokens.
+ */
+export const MEMBERSHIP_DIRECTORY = Symbol('MembershipDirectory');
+
+export interface MembershipDirectory {
+  /** The role of `userId` in `orgId`, or null; runs in a transaction scoped to `orgId`. */
+  roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null>;
+  /** A user's own memberships across orgs (a named system operation). */
+  listForUser(userId: string): Promise<Array<{ orgId: string; orgName: string; role: OrgRole; joinedAt: Date }>>;
+}
+
+export const INVITE_REDEEMER = Symbol('InviteRedeemer');
+
+export interface InviteRedeemer {
+  /** Redeems an invite for a user being registered, inside the registration's transaction. */
+  redeemForNewUser(token: string, user: { id: string; email: string }): Promise<void>;
+}

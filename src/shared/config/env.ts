@@ -1,0 +1,101 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/** A development secret so that `npm start` works out of the box; refused in production. */
+export const DEV_JWT_SECRET = 'worklane-development-secret-do-not-use-in-production';
+
+/**
+ * Every setting the API reads, with its development default. Validated once at start:
+ * a bad value stops the process with a message naming the variable.
+ */
+export class Env {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsString()
+  HOST: string = '127.0.0.1';
+
+  @IsInt() @Min(0) @Max(65535)
+  PORT: number = 3000;
+
+  /** PostgreSQL server URL; without it the API runs on the embedded database. */
+  @IsOptional() @IsString()
+  DATABASE_URL?: string;
+
+  /** Where the embedded database keeps its files. */
+  @IsString()
+  EMBEDDED_DB_DIR: string = '.data/pglite';
+
+  @IsInt() @Min(1) @Max(200)
+  DB_POOL_SIZE: number = 10;
+
+  @IsBoolean() @Transform(toBoolean)
+  MIGRATIONS_RUN: boolean = true;
+
+  @IsString() @MinLength(32)
+  JWT_SECRET: string = DEV_JWT_SECRET;
+
+  @IsInt() @Min(60)
+  ACCESS_TOKEN_TTL_SECONDS: number = 900;
+
+  @IsInt() @Min(1)
+  REFRESH_TOKEN_TTL_DAYS: number = 30;
+
+  @IsInt() @Min(4) @Max(15)
+  BCRYPT_COST: number = 12;
+
+  /** Requests per window for each IP + email on login, register and refresh. */
+  @IsInt() @Min(1)
+  AUTH_THROTTLE_LIMIT: number = 10;
+
+  @IsInt() @Min(1)
+  AUTH_THROTTLE_TTL_SECONDS: number = 60;
+
+  @IsOptional() @IsString()
+  SMTP_URL?: string;
+
+  @IsString()
+  MAIL_FROM: string = 'Worklane <no-reply@worklane.local>';
+
+  /** Without SMTP_URL, outgoing mail is written here as .eml files. */
+  @IsString()
+  MAIL_DIR: string = '.data/mail';
+
+  /** The front end's base URL, used in links sent by email. */
+  @IsUrl({ require_tld: false })
+  APP_URL: string = 'http://localhost:3000';
+
+  @IsInt() @Min(1)
+  INVITE_TTL_HOURS: number = 168;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}
+
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
+  const env = plainToInstance(Env, present, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  if (env.NODE_ENV === 'production' && env.JWT_SECRET === DEV_JWT_SECRET) {
+    throw new Error('Invalid environment:\n  JWT_SECRET: must be set in production');
+  }
+  return env;
+}

@@ -1,0 +1,72 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { RequestContext } from '../database/request-context';
+import { UnitOfWork } from '../database/unit-of-work';
+import { DomainEvent } from './domain-event';
+
+/**
+ * - `in-transaction`: runs inside the publishing transaction, with its manager; a throw
+ *   rolls the change back (the audit log: a change and its entry commit together).
+ * - `after-commit`: runs once the change is committed; a throw is logged, never undoes it.
+ */
+export type EventPhase = 'in-transaction' | 'after-commit';
+
+export type EventHandler<E extends DomainEvent = DomainEvent> = (
+  event: E,
+  em: EntityManager,
+) => Promise<void> | void;
+
+export type AfterCommitHandler<E extends DomainEvent = DomainEvent> = (event: E) => Promise<void> | void;
+
+interface Subscription {
+  type: string;
+  phase: EventPhase;
+  handler: EventHandler<any> | AfterCommitHandler<any>;
+}
+
+/** The in-process domain event bus; every event also lands in the outbox table. */
+@Injectable()
+export class EventBus {
+  private readonly logger = new Logger(EventBus.name);
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Subscribes to one event type (`'member.joined'`) or to every event (`'*'`). */
+  subscribe<E extends DomainEvent>(type: string, phase: 'in-transaction', handler: EventHandler<E>): () => void;
+  subscribe<E extends DomainEvent>(type: string, phase: 'after-commit', handler: AfterCommitHandler<E>): () => void;
+  subscribe(type: string, phase: EventPhase, handler: EventHandler | AfterCommitHandler): () => void {
+    const subscription = { type, phase, handler };
+    this.subscriptions.push(subscription);
+    return () => this.subscriptions.splice(this.subscriptions.indexOf(subscription), 1);
+  }
+
+  /** Publishes inside the current unit of work (joining it, or opening one). */
+  async publish(...events: DomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.uow.run(async (em) => {
+      const requestId = RequestContext.current()?.requestId ?? null;
+      for (const event of events) {
+        await em.query(
+          `INSERT INTO outbox_events (org_id, type, actor_id, payload, request_id, occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [event.orgId, event.type, event.actorId, JSON.stringify(event.payload), requestId, event.occurredAt],
+        );
+        for (const { handler } of this.matching(event, 'in-transaction')) await handler(event, em);
+        for (const { handler } of this.matching(event, 'after-commit')) {
+          this.uow.afterCommit(async () => {
+            try {
+              await (handler as AfterCommitHandler)(event);
+            } catch (error) {
+              this.logger.error(`handler of ${event.type} failed after commit: ${String(error)}`);
+            }
+          });
+        }
+      }
+    });
+  }
+
+  private matching(event: DomainEvent, phase: EventPhase): Subscription[] {
+    return this.subscriptions.filter((s) => s.phase === phase && (s.type === event.type || s.type === '*'));
+  }
+}

@@ -1,0 +1,83 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, FieldError, STATUS_OF } from './domain-error';
+import { requestState } from './request-state';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+}
+
+const PROBLEM_BASE = 'https://worklane.dev/problems/';
+
+/**
+ * The one place errors become HTTP: RFC 9457 `application/problem+json` for every error,
+ * domain or framework, and never a stack trace. It also rolls back the request's
+ * transaction when a guard failed after opening it.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception);
+    problem.instance = request.url;
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    }
+    const transaction = requestState(request).transaction;
+    void (transaction ? transaction.rollback().catch(() => undefined) : Promise.resolve()).then(() => {
+      if (reply.sent) return;
+      void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+    });
+  }
+
+  toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof DomainError) {
+      const status = STATUS_OF[exception.kind];
+      return {
+        type: PROBLEM_BASE + exception.code.replace(/_/g, '-'),
+        title: STATUS_CODES[status] ?? 'Error',
+        status,
+        detail: exception.message,
+        ...(exception.errors ? { errors: exception.errors } : {}),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const message =
+        typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      return {
+        type: status === HttpStatus.TOO_MANY_REQUESTS ? PROBLEM_BASE + 'rate-limited' : 'about:blank',
+        title: STATUS_CODES[status] ?? 'Error',
+        status,
+        detail: Array.isArray(message) ? message.join('; ') : String(message),
+      };
+    }
+    // Fastify's own errors (malformed JSON, unsupported media type, body too large).
+    const statusCode = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return {
+        type: 'about:blank',
+        title: STATUS_CODES[statusCode] ?? 'Error',
+        status: statusCode,
+        detail: (exception as Error).message,
+      };
+    }
+    return {
+      type: 'about:blank',
+      title: STATUS_CODES[500]!,
+      status: 500,
+      detail: 'An unexpected error occurred. It has been logged with the request id.',
+    };
+  }
+}

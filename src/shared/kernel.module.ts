@@ -1,0 +1,67 @@
+import { Global, Module, RequestMethod } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { Env, validateEnv } from './config/env';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { JwtStrategy } from './auth/jwt.strategy';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { HealthController } from './health/health.controller';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { RequestContextInterceptor } from './http/request-context.interceptor';
+
+/** The kernel: config, database, auth (link 1 of the chain), events, errors, logs, health. */
+@Global()
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnv }),
+    LoggerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => ({
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        pinoHttp: {
+          level: config.get('LOG_LEVEL', { infer: true }),
+          genReqId: (req) => String(req.headers['x-request-id']),
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          customProps: () => ({ service: 'worklane' }),
+        },
+      }),
+    }),
+    DatabaseModule,
+    EventsModule,
+    PassportModule,
+    JwtModule.registerAsync({
+      global: true,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => ({
+        secret: config.get('JWT_SECRET', { infer: true }),
+        signOptions: { algorithm: 'HS256' },
+      }),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => [
+        {
+          name: 'default',
+          ttl: config.get('AUTH_THROTTLE_TTL_SECONDS', { infer: true }) * 1000,
+          limit: config.get('AUTH_THROTTLE_LIMIT', { infer: true }),
+        },
+      ],
+    }),
+    TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
+  ],
+  controllers: [HealthController],
+  providers: [
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+  ],
+  exports: [],
+})
+export class KernelModule {}
