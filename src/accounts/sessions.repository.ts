@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { one, rows } from '../shared/database/sql';
 
 export interface SessionRow {
   id: string;
@@ -20,11 +21,12 @@ export class SessionsRepository {
     em: EntityManager,
     session: { userId: string; userAgent?: string; ip?: string; expiresAt: Date },
   ): Promise<string> {
-    const [row] = await em.query(
+    const row = await one(
+      em,
       `INSERT INTO auth_sessions (user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
       [session.userId, session.userAgent ?? null, session.ip ?? null, session.expiresAt],
     );
-    return row.id;
+    return row!.id;
   }
 
   async addToken(em: EntityManager, sessionId: string, tokenHash: Buffer, expiresAt: Date): Promise<void> {
@@ -40,14 +42,15 @@ export class SessionsRepository {
    * token exactly one wins; the other sees a reuse.
    */
   async spendToken(em: EntityManager, tokenHash: Buffer): Promise<SpendResult> {
-    const spent = await em.query(
+    const spent = await rows(
+      em,
       `UPDATE refresh_tokens SET used_at = now()
         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
         RETURNING session_id`,
       [tokenHash],
     );
     if (spent.length > 0) return { outcome: 'spent', sessionId: spent[0].session_id };
-    const [known] = await em.query(`SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`, [
+    const known = await one(em, `SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`, [
       tokenHash,
     ]);
     if (known?.used_at) return { outcome: 'reused', sessionId: known.session_id };
@@ -55,7 +58,8 @@ export class SessionsRepository {
   }
 
   async findForUpdate(em: EntityManager, sessionId: string): Promise<SessionRow | null> {
-    const [row] = await em.query(
+    const row = await one(
+      em,
       `SELECT id, user_id, revoked_at, expires_at FROM auth_sessions WHERE id = $1 FOR UPDATE`,
       [sessionId],
     );
@@ -70,7 +74,7 @@ export class SessionsRepository {
   }
 
   async sessionOfToken(em: EntityManager, tokenHash: Buffer): Promise<string | null> {
-    const [row] = await em.query(`SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    const row = await one(em, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
     return row?.session_id ?? null;
   }
 
