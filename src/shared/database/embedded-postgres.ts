@@ -66,7 +66,10 @@ export async function startEmbeddedPostgres(
  * PGlite does not lock its folder, and two processes on one folder silently lose commits,
  * so we take a pid lock ourselves (stale locks of dead processes are taken over).
  */
+const lockedHere = new Set<string>();
+
 function lockDataDir(dataDir: string): () => void {
+  if (lockedHere.has(dataDir)) throw new Error(`The embedded database at ${dataDir} is in use by process ${process.pid}`);
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'worklane.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -74,10 +77,15 @@ function lockDataDir(dataDir: string): () => void {
       const fd = openSync(lockFile, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
+      lockedHere.add(dataDir);
+      return () => {
+        lockedHere.delete(dataDir);
+        rmSync(lockFile, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(lockFile, 'utf8'));
+      // Our own pid in a lock we did not take is stale (e.g. pid 1 in a restarted container).
       if (owner && owner !== process.pid && isAlive(owner)) {
         throw new Error(`The embedded database at ${dataDir} is in use by process ${owner}`);
       }

@@ -1,0 +1,96 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../database/data-source-options';
+import { UnitOfWork } from '../database/unit-of-work';
+import { DomainEvent } from './domain-event';
+import { EventBus } from './event-bus';
+
+class SomethingHappened extends DomainEvent<{ marker: string }> {
+  readonly type = 'test.something_happened';
+}
+
+describe('EventBus', () => {
+  let dataSource: DataSource;
+  let uow: UnitOfWork;
+  let bus: EventBus;
+
+  beforeAll(async () => {
+    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!, 2)).initialize();
+  });
+  afterAll(() => dataSource.destroy());
+  beforeEach(() => {
+    uow = new UnitOfWork(dataSource);
+    bus = new EventBus(uow);
+  });
+
+  const outboxCount = async (marker: string) =>
+    Number((await dataSource.query(`SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`, [marker]))[0].count);
+  const marker = () => `m-${Math.random().toString(36).slice(2)}`;
+
+  it('runs in-transaction handlers inside the publishing transaction and writes the outbox', async () => {
+    const m = marker();
+    const seen: string[] = [];
+    bus.subscribe<SomethingHappened>('test.something_happened', 'in-transaction', async (event, em) => {
+      const [row] = await em.query(`SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`, [m]);
+      seen.push(`${event.payload.marker}:${row.count}`);
+    });
+    await uow.transaction({ role: 'worklane_app' }, async () => {
+      await bus.publish(new SomethingHappened(null, null, { marker: m }));
+    });
+    expect(seen).toEqual([`${m}:1`]);
+    expect(await outboxCount(m)).toBe(1);
+  });
+
+  it('rolls the change and its outbox row back when an in-transaction handler throws', async () => {
+    const m = marker();
+    bus.subscribe('test.something_happened', 'in-transaction', () => {
+      throw new Error('audit write failed');
+    });
+    await expect(
+      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, { marker: m }))),
+    ).rejects.toThrow('audit write failed');
+    expect(await outboxCount(m)).toBe(0);
+  });
+
+  it('runs after-commit handlers only once the transaction has committed', async () => {
+    const m = marker();
+    const order: string[] = [];
+    bus.subscribe<SomethingHappened>('test.something_happened', 'after-commit', async (event) => {
+      order.push(`after-commit, committed rows: ${await outboxCount(event.payload.marker)}`);
+    });
+    await uow.transaction({ role: 'worklane_app' }, async () => {
+      await bus.publish(new SomethingHappened(null, null, { marker: m }));
+      order.push('handler returned');
+    });
+    expect(order).toEqual(['handler returned', 'after-commit, committed rows: 1']);
+  });
+
+  it('never runs after-commit handlers of a rolled-back transaction', async () => {
+    const calls: string[] = [];
+    bus.subscribe('*', 'after-commit', (event) => void calls.push(event.type));
+    await expect(
+      uow.transaction({ role: 'worklane_app' }, async () => {
+        await bus.publish(new SomethingHappened(null, null, { marker: marker() }));
+        throw new Error('use case failed');
+      }),
+    ).rejects.toThrow('use case failed');
+    expect(calls).toEqual([]);
+  });
+
+  it('logs, and does not rethrow, an after-commit handler failure', async () => {
+    bus.subscribe('test.something_happened', 'after-commit', () => {
+      throw new Error('consumer down');
+    });
+    const m = marker();
+    await expect(
+      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, { marker: m }))),
+    ).resolves.toBeUndefined();
+    expect(await outboxCount(m)).toBe(1);
+  });
+
+  it('opens its own unit of work when published outside one', async () => {
+    const m = marker();
+    await bus.publish(new SomethingHappened(null, 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3', { marker: m }));
+    const [row] = await dataSource.query(`SELECT type, actor_id FROM outbox_events WHERE payload->>'marker' = $1`, [m]);
+    expect(row).toEqual({ type: 'test.something_happened', actor_id: 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3' });
+  });
+});
