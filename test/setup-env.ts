@@ -4,4 +4,6 @@ process.env.LOG_LEVEL ??= 'silent';
 process.env.BCRYPT_COST = '4';
 process.env.MIGRATIONS_RUN = 'false';
 process.env.AUTH_THROTTLE_LIMIT ??= '1000';
+process.env.INVITE_THROTTLE_LIMIT ??= '1000';
 process.env.DB_POOL_SIZE ??= '5';
+process.env.MAIL_DIR ??= require('node:path').join(require('node:os').tmpdir(), 'worklane-test-mail');

@@ -5,6 +5,7 @@ import { CurrentUser } from '../shared/auth/current-user.decorator';
 import { Public } from '../shared/auth/public.decorator';
 import type { AuthenticatedUser } from '../shared/database/request-context';
 import { ProblemResponses } from '../shared/http/problem.response';
+import { SkipThrottle } from '@nestjs/throttler';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
@@ -13,6 +14,7 @@ import { AuthResponse, TokenPairResponse } from './dto/auth.response';
 const client = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'], ip: req.ip });
 
 @ApiTags('auth')
+@SkipThrottle({ invites: true })
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

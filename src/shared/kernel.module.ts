@@ -11,6 +11,7 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JwtStrategy } from './auth/jwt.strategy';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { MailModule } from './mail/mail.module';
 import { HealthController } from './health/health.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
@@ -34,6 +35,7 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     }),
     DatabaseModule,
     EventsModule,
+    MailModule,
     PassportModule,
     JwtModule.registerAsync({
       global: true,
@@ -50,6 +52,11 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
           name: 'default',
           ttl: config.get('AUTH_THROTTLE_TTL_SECONDS', { infer: true }) * 1000,
           limit: config.get('AUTH_THROTTLE_LIMIT', { infer: true }),
+        },
+        {
+          name: 'invites',
+          ttl: 60_000,
+          limit: config.get('INVITE_THROTTLE_LIMIT', { infer: true }),
         },
       ],
     }),

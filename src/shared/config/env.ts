@@ -69,6 +69,10 @@ export class Env {
   @IsInt() @Min(1)
   AUTH_THROTTLE_TTL_SECONDS: number = 60;
 
+  /** Invite creations and acceptances per minute for each user. */
+  @IsInt() @Min(1)
+  INVITE_THROTTLE_LIMIT: number = 30;
+
   @IsOptional() @IsString()
   SMTP_URL?: string;
 

@@ -1,7 +1,13 @@
+/** What an event is about: `{ type: 'user', id }`, `{ type: 'invite', id }`... */
+export interface EventTarget {
+  type: string;
+  id: string;
+}
+
 /**
  * Something that happened in a bounded module, named in the past tense
- * (`member.role_changed`). Carries ids, the actor and the before/after of what changed —
- * never a whole entity — so it can be stored, streamed and audited as it is.
+ * (`member.role_changed`). Carries ids, the actor, its target and the before/after of what
+ * changed — never a whole entity — so it can be stored, streamed and audited as it is.
  */
 export abstract class DomainEvent<P extends object = Record<string, unknown>> {
   abstract readonly type: string;
@@ -12,10 +18,7 @@ export abstract class DomainEvent<P extends object = Record<string, unknown>> {
     readonly orgId: string | null,
     /** Who caused it; null for the system. */
     readonly actorId: string | null,
+    readonly target: EventTarget | null,
     readonly payload: P,
   ) {}
 }
-
-export type DomainEventClass<E extends DomainEvent = DomainEvent> = abstract new (
-  ...args: any[]
-) => E;

@@ -34,7 +34,7 @@ describe('EventBus', () => {
       seen.push(`${event.payload.marker}:${row.count}`);
     });
     await uow.transaction({ role: 'worklane_app' }, async () => {
-      await bus.publish(new SomethingHappened(null, null, { marker: m }));
+      await bus.publish(new SomethingHappened(null, null, null, { marker: m }));
     });
     expect(seen).toEqual([`${m}:1`]);
     expect(await outboxCount(m)).toBe(1);
@@ -46,7 +46,7 @@ describe('EventBus', () => {
       throw new Error('audit write failed');
     });
     await expect(
-      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, { marker: m }))),
+      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, null, { marker: m }))),
     ).rejects.toThrow('audit write failed');
     expect(await outboxCount(m)).toBe(0);
   });
@@ -58,7 +58,7 @@ describe('EventBus', () => {
       order.push(`after-commit, committed rows: ${await outboxCount(event.payload.marker)}`);
     });
     await uow.transaction({ role: 'worklane_app' }, async () => {
-      await bus.publish(new SomethingHappened(null, null, { marker: m }));
+      await bus.publish(new SomethingHappened(null, null, null, { marker: m }));
       order.push('handler returned');
     });
     expect(order).toEqual(['handler returned', 'after-commit, committed rows: 1']);
@@ -69,7 +69,7 @@ describe('EventBus', () => {
     bus.subscribe('*', 'after-commit', (event) => void calls.push(event.type));
     await expect(
       uow.transaction({ role: 'worklane_app' }, async () => {
-        await bus.publish(new SomethingHappened(null, null, { marker: marker() }));
+        await bus.publish(new SomethingHappened(null, null, null, { marker: marker() }));
         throw new Error('use case failed');
       }),
     ).rejects.toThrow('use case failed');
@@ -82,14 +82,14 @@ describe('EventBus', () => {
     });
     const m = marker();
     await expect(
-      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, { marker: m }))),
+      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, null, { marker: m }))),
     ).resolves.toBeUndefined();
     expect(await outboxCount(m)).toBe(1);
   });
 
   it('opens its own unit of work when published outside one', async () => {
     const m = marker();
-    await bus.publish(new SomethingHappened(null, 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3', { marker: m }));
+    await bus.publish(new SomethingHappened(null, 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3', null, { marker: m }));
     const [row] = await dataSource.query(`SELECT type, actor_id FROM outbox_events WHERE payload->>'marker' = $1`, [m]);
     expect(row).toEqual({ type: 'test.something_happened', actor_id: 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3' });
   });

@@ -50,7 +50,14 @@ export class EventBus {
         await em.query(
           `INSERT INTO outbox_events (org_id, type, actor_id, payload, request_id, occurred_at)
            VALUES ($1, $2, $3, $4, $5, $6)`,
-          [event.orgId, event.type, event.actorId, JSON.stringify(event.payload), requestId, event.occurredAt],
+          [
+            event.orgId,
+            event.type,
+            event.actorId,
+            JSON.stringify({ target: event.target, ...event.payload }),
+            requestId,
+            event.occurredAt,
+          ],
         );
         for (const { handler } of this.matching(event, 'in-transaction')) await handler(event, em);
         for (const { handler } of this.matching(event, 'after-commit')) {

@@ -8,7 +8,8 @@ export type ErrorKind =
   | 'gone'
   | 'precondition_failed'
   | 'unprocessable'
-  | 'too_many_requests';
+  | 'too_many_requests'
+  | 'service_unavailable';
 
 export const STATUS_OF: Record<ErrorKind, number> = {
   bad_request: 400,
@@ -20,6 +21,7 @@ export const STATUS_OF: Record<ErrorKind, number> = {
   precondition_failed: 412,
   unprocessable: 422,
   too_many_requests: 429,
+  service_unavailable: 503,
 };
 
 export interface FieldError {

@@ -1,0 +1,45 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { RequestContext } from '../shared/database/request-context';
+import { UnitOfWork } from '../shared/database/unit-of-work';
+import { DomainEvent } from '../shared/events/domain-event';
+import { EventBus } from '../shared/events/event-bus';
+import { decodeCursor, InvalidCursor, Page, toPage } from '../shared/http/pagination';
+import { AuditEntryResponse } from './dto/audit-log.dto';
+import { AuditFilter, AuditLogRepository } from './audit-log.repository';
+
+/**
+ * Records every domain event of an org as an audit entry, inside the transaction that
+ * published it: the change and its entry commit together or not at all.
+ */
+@Injectable()
+export class AuditLogService implements OnModuleInit {
+  constructor(
+    private readonly bus: EventBus,
+    private readonly uow: UnitOfWork,
+    private readonly repo: AuditLogRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.subscribe('*', 'in-transaction', async (event: DomainEvent, em) => {
+      if (!event.orgId) return;
+      await this.repo.append(em, {
+        orgId: event.orgId,
+        actorId: event.actorId,
+        action: event.type,
+        targetType: event.target?.type ?? null,
+        targetId: event.target?.id ?? null,
+        metadata: event.payload as Record<string, unknown>,
+        requestId: RequestContext.current()?.requestId ?? null,
+        createdAt: event.occurredAt,
+      });
+    });
+  }
+
+  async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
+    const { orgId } = RequestContext.tenant();
+    const [seq] = decodeCursor(cursor, 1) ?? [null];
+    if (seq !== null && (typeof seq !== 'string' || !/^\d+$/.test(seq))) throw new InvalidCursor();
+    const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, limit, seq));
+    return toPage(found, limit, (e) => [e.seq], AuditEntryResponse.of);
+  }
+}

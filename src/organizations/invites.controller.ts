@@ -1,0 +1,85 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { CurrentUser } from '../shared/auth/current-user.decorator';
+import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
+import type { AuthenticatedUser } from '../shared/database/request-context';
+import { IdParam } from '../shared/http/id-param.pipe';
+import { Page, PageOf, PageQuery } from '../shared/http/pagination';
+import { ProblemResponses } from '../shared/http/problem.response';
+import {
+  AcceptedInviteResponse,
+  AcceptInviteDto,
+  CreatedInviteResponse,
+  CreateInviteDto,
+  InviteResponse,
+} from './dto/invite.dto';
+import { InvitesThrottlerGuard } from './invites-throttler.guard';
+import { InvitesService } from './invites.service';
+import { OrgPermissions } from './organization.policy';
+
+@ApiTags('invites')
+@TenantRoute()
+@Controller('orgs/:orgId/invites')
+export class OrgInvitesController {
+  constructor(private readonly invites: InvitesService) {}
+
+  @Post()
+  @AllowRoles(...OrgPermissions.manageInvites)
+  @SkipThrottle({ default: true })
+  @UseGuards(InvitesThrottlerGuard)
+  @ApiOperation({
+    summary: 'Invite by email, or make a shareable link code',
+    description:
+      'With `email`: the invite is emailed (single use). Without: a link code usable `maxUses` times, returned ' +
+      'only in this response. A new email invite replaces a pending one to the same address.',
+  })
+  @ApiResponse({ status: 201, type: CreatedInviteResponse })
+  @ProblemResponses(400, 401, 403, 404, 409, 429, 503)
+  create(@Body() body: CreateInviteDto): Promise<CreatedInviteResponse> {
+    return this.invites.create(body);
+  }
+
+  @Get()
+  @AllowRoles(...OrgPermissions.manageInvites)
+  @ApiOperation({ summary: 'Pending invites (not revoked, used up or expired), newest first' })
+  @ApiResponse({ status: 200, type: PageOf(InviteResponse) })
+  @ProblemResponses(400, 401, 403, 404)
+  list(@Query() query: PageQuery): Promise<Page<InviteResponse>> {
+    return this.invites.listPending(query.limit, query.cursor);
+  }
+
+  @Delete(':inviteId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @AllowRoles(...OrgPermissions.manageInvites)
+  @ApiParam({ name: 'inviteId', format: 'uuid' })
+  @ApiOperation({ summary: 'Revoke an invite' })
+  @ApiResponse({ status: 204 })
+  @ProblemResponses(401, 403, 404)
+  revoke(@Param('inviteId', new IdParam('invite')) inviteId: string): Promise<void> {
+    return this.invites.revoke(inviteId);
+  }
+}
+
+@ApiTags('invites')
+@ApiBearerAuth()
+@Controller('invites')
+export class InvitesController {
+  constructor(private readonly invites: InvitesService) {}
+
+  @Post('accept')
+  @HttpCode(HttpStatus.OK)
+  @SkipThrottle({ default: true })
+  @UseGuards(InvitesThrottlerGuard)
+  @ApiOperation({
+    summary: 'Join an org with an invite token',
+    description:
+      'Unknown token 404; expired or revoked 410; used up or already a member 409; an email invite for another ' +
+      'address 403.',
+  })
+  @ApiResponse({ status: 200, type: AcceptedInviteResponse })
+  @ProblemResponses(400, 401, 403, 404, 409, 410, 429)
+  accept(@CurrentUser() user: AuthenticatedUser, @Body() body: AcceptInviteDto): Promise<AcceptedInviteResponse> {
+    return this.invites.accept(user.id, body.token);
+  }
+}

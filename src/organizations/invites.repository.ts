@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { OrgRole } from '../shared/database/request-context';
+import { one, rows } from '../shared/database/sql';
+
+export interface InviteRow {
+  id: string;
+  orgId: string;
+  kind: 'email' | 'link';
+  email: string | null;
+  role: OrgRole;
+  maxUses: number;
+  uses: number;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdBy: string | null;
+  createdAt: Date;
+  createdKey: string;
+}
+
+const COLUMNS = `i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUses", i.uses,
+  i.expires_at AS "expiresAt", i.revoked_at AS "revokedAt", i.created_by AS "createdBy",
+  i.created_at AS "createdAt", i.created_at::text AS "createdKey"`;
+
+const PENDING = `i.revoked_at IS NULL AND i.uses < i.max_uses AND i.expires_at > now()`;
+
+/** Invites; tokens exist here only as SHA-256 hashes. */
+@Injectable()
+export class InvitesRepository {
+  async insert(
+    em: EntityManager,
+    invite: {
+      orgId: string;
+      kind: 'email' | 'link';
+      email: string | null;
+      role: OrgRole;
+      tokenHash: Buffer;
+      maxUses: number;
+      expiresAt: Date;
+      createdBy: string;
+    },
+  ): Promise<InviteRow> {
+    return (await one<InviteRow>(
+      em,
+      `INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [
+        invite.orgId,
+        invite.kind,
+        invite.email,
+        invite.role,
+        invite.tokenHash,
+        invite.maxUses,
+        invite.expiresAt,
+        invite.createdBy,
+      ],
+    ))!;
+  }
+
+  /** Revokes the live email invites to `email` (the one a new invite replaces). */
+  async revokeLiveTo(em: EntityManager, orgId: string, email: string): Promise<string[]> {
+    const revoked = await rows<{ id: string }>(
+      em,
+      `UPDATE invites SET revoked_at = now(), revoked_reason = 'replaced'
+        WHERE org_id = $1 AND kind = 'email' AND email = $2 AND revoked_at IS NULL AND uses < max_uses
+        RETURNING id`,
+      [orgId, email],
+    );
+    return revoked.map((r) => r.id);
+  }
+
+  listPending(em: EntityManager, orgId: string, limit: number, after: [string, string] | null): Promise<InviteRow[]> {
+    return rows<InviteRow>(
+      em,
+      `SELECT ${COLUMNS} FROM invites i
+        WHERE i.org_id = $1 AND ${PENDING}
+          AND ($2::timestamptz IS NULL OR (i.created_at, i.id) < ($2::timestamptz, $3::uuid))
+        ORDER BY i.created_at DESC, i.id DESC
+        LIMIT $4`,
+      [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
+  }
+
+  /** Revokes a live invite; revoking twice is harmless ('unchanged'). */
+  async revoke(em: EntityManager, orgId: string, inviteId: string): Promise<'revoked' | 'unchanged' | 'missing'> {
+    const revoked = await rows(
+      em,
+      `UPDATE invites SET revoked_at = now(), revoked_reason = 'revoked'
+        WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
+      [orgId, inviteId],
+    );
+    if (revoked.length > 0) return 'revoked';
+    const exists = await one(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [orgId, inviteId]);
+    return exists ? 'unchanged' : 'missing';
+  }
+
+  /**
+   * Finds an invite by its token across orgs and locks it, so concurrent redemptions of
+   * one token queue here and each sees the uses left by the one before.
+   */
+  findByTokenForUpdate(em: EntityManager, tokenHash: Buffer): Promise<InviteRow | undefined> {
+    return one<InviteRow>(em, `SELECT ${COLUMNS} FROM invites i WHERE i.token_hash = $1 FOR UPDATE`, [tokenHash]);
+  }
+
+  async countUse(em: EntityManager, orgId: string, inviteId: string): Promise<void> {
+    await em.query(`UPDATE invites SET uses = uses + 1 WHERE org_id = $1 AND id = $2`, [orgId, inviteId]);
+  }
+}

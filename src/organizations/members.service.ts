@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { OrgRole, RequestContext } from '../shared/database/request-context';
+import { UnitOfWork } from '../shared/database/unit-of-work';
+import { EventBus } from '../shared/events/event-bus';
+import { NotFound } from '../shared/http/domain-error';
+import { decodeCursor, Page, toPage } from '../shared/http/pagination';
+import { MemberResponse } from './dto/organization.response';
+import { LastOwnerRequired } from './organizations.errors';
+import { MemberLeft, MemberRemoved, MemberRoleChanged } from './organization.events';
+import { assertAllowed, mayChangeRole, mayRemove } from './organization.policy';
+import { MemberRow, OrganizationsRepository } from './organizations.repository';
+
+/** Members of the current org: list, change a role, remove, leave (DESIGN §4). */
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly repo: OrganizationsRepository,
+    private readonly events: EventBus,
+  ) {}
+
+  async list(limit: number, cursor?: string): Promise<Page<MemberResponse>> {
+    const { orgId } = RequestContext.tenant();
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const found = await this.uow.run((em) => this.repo.listMembers(em, orgId, limit, after));
+    return toPage(found, limit, (m) => [m.joinedKey, m.userId], MemberResponse.of);
+  }
+
+  async changeRole(userId: string, next: OrgRole): Promise<MemberResponse> {
+    const actor = RequestContext.tenant();
+    return this.uow.run(async (em) => {
+      const owners = await this.repo.lockOwners(em, actor.orgId);
+      const target = await this.member(em, actor.orgId, userId);
+      assertAllowed(
+        mayChangeRole(actor.role, target.role, next),
+        'Admins may not change an owner, nor make anyone an owner.',
+      );
+      if (target.role === next) return MemberResponse.of(target);
+      if (target.role === 'owner') this.assertAnotherOwner(owners, userId);
+      await this.repo.updateRole(em, actor.orgId, userId, next);
+      await this.events.publish(new MemberRoleChanged(actor.orgId, actor.userId, userId, target.role, next));
+      return MemberResponse.of({ ...target, role: next });
+    });
+  }
+
+  async remove(userId: string): Promise<void> {
+    const actor = RequestContext.tenant();
+    await this.uow.run(async (em) => {
+      const owners = await this.repo.lockOwners(em, actor.orgId);
+      const target = await this.member(em, actor.orgId, userId);
+      assertAllowed(mayRemove(actor.role, target.role), 'Admins may not remove an owner.');
+      if (target.role === 'owner') this.assertAnotherOwner(owners, userId);
+      await this.repo.deleteMembership(em, actor.orgId, userId);
+      await this.events.publish(new MemberRemoved(actor.orgId, actor.userId, userId, target.role));
+    });
+  }
+
+  async leave(): Promise<void> {
+    const actor = RequestContext.tenant();
+    await this.uow.run(async (em) => {
+      const owners = await this.repo.lockOwners(em, actor.orgId);
+      const me = await this.member(em, actor.orgId, actor.userId);
+      if (me.role === 'owner') this.assertAnotherOwner(owners, actor.userId);
+      await this.repo.deleteMembership(em, actor.orgId, actor.userId);
+      await this.events.publish(new MemberLeft(actor.orgId, actor.userId, me.role));
+    });
+  }
+
+  private async member(em: EntityManager, orgId: string, userId: string): Promise<MemberRow> {
+    const member = await this.repo.findMember(em, orgId, userId);
+    if (!member) throw new NotFound('member');
+    return member;
+  }
+
+  /** `owners` was read under lock: it is the truth for this transaction. */
+  private assertAnotherOwner(owners: string[], leaving: string): void {
+    if (!owners.some((id) => id !== leaving)) throw new LastOwnerRequired();
+  }
+}

@@ -1,0 +1,81 @@
+import { OrgRole } from '../shared/database/request-context';
+import { DomainEvent } from '../shared/events/domain-event';
+
+const org = (id: string) => ({ type: 'organization', id });
+const user = (id: string) => ({ type: 'user', id });
+const invite = (id: string) => ({ type: 'invite', id });
+
+export class OrgCreated extends DomainEvent<{ after: { name: string } }> {
+  readonly type = 'org.created';
+  constructor(orgId: string, actorId: string, name: string) {
+    super(orgId, actorId, org(orgId), { after: { name } });
+  }
+}
+
+export class OrgRenamed extends DomainEvent<{ before: { name: string }; after: { name: string } }> {
+  readonly type = 'org.renamed';
+  constructor(orgId: string, actorId: string, before: string, after: string) {
+    super(orgId, actorId, org(orgId), { before: { name: before }, after: { name: after } });
+  }
+}
+
+export class OrgDeleted extends DomainEvent<{ before: { name: string } }> {
+  readonly type = 'org.deleted';
+  constructor(orgId: string, actorId: string, name: string) {
+    super(orgId, actorId, org(orgId), { before: { name } });
+  }
+}
+
+export class MemberJoined extends DomainEvent<{ role: OrgRole; via: 'org_created' | 'invite' }> {
+  readonly type = 'member.joined';
+  constructor(orgId: string, actorId: string, userId: string, role: OrgRole, via: 'org_created' | 'invite') {
+    super(orgId, actorId, user(userId), { role, via });
+  }
+}
+
+export class MemberRoleChanged extends DomainEvent<{ before: { role: OrgRole }; after: { role: OrgRole } }> {
+  readonly type = 'member.role_changed';
+  constructor(orgId: string, actorId: string, userId: string, before: OrgRole, after: OrgRole) {
+    super(orgId, actorId, user(userId), { before: { role: before }, after: { role: after } });
+  }
+}
+
+export class MemberRemoved extends DomainEvent<{ before: { role: OrgRole } }> {
+  readonly type = 'member.removed';
+  constructor(orgId: string, actorId: string, userId: string, role: OrgRole) {
+    super(orgId, actorId, user(userId), { before: { role } });
+  }
+}
+
+export class MemberLeft extends DomainEvent<{ before: { role: OrgRole } }> {
+  readonly type = 'member.left';
+  constructor(orgId: string, userId: string, role: OrgRole) {
+    super(orgId, userId, user(userId), { before: { role } });
+  }
+}
+
+export class InviteCreated extends DomainEvent<{ kind: 'email' | 'link'; email: string | null; role: OrgRole; maxUses: number }> {
+  readonly type = 'invite.created';
+  constructor(
+    orgId: string,
+    actorId: string,
+    inviteId: string,
+    details: { kind: 'email' | 'link'; email: string | null; role: OrgRole; maxUses: number },
+  ) {
+    super(orgId, actorId, invite(inviteId), details);
+  }
+}
+
+export class InviteRevoked extends DomainEvent<{ reason: 'revoked' | 'replaced' }> {
+  readonly type = 'invite.revoked';
+  constructor(orgId: string, actorId: string, inviteId: string, reason: 'revoked' | 'replaced') {
+    super(orgId, actorId, invite(inviteId), { reason });
+  }
+}
+
+export class InviteAccepted extends DomainEvent<{ userId: string; role: OrgRole }> {
+  readonly type = 'invite.accepted';
+  constructor(orgId: string, userId: string, inviteId: string, role: OrgRole) {
+    super(orgId, userId, invite(inviteId), { userId, role });
+  }
+}

@@ -1,0 +1,43 @@
+import { OrgRole } from '../shared/database/request-context';
+import { Forbidden } from '../shared/http/domain-error';
+
+const EVERYONE: readonly OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
+const MANAGERS: readonly OrgRole[] = ['owner', 'admin'];
+
+/** DESIGN §4, the org rows: who may call which route at all. */
+export const OrgPermissions = {
+  read: EVERYONE,
+  rename: MANAGERS,
+  delete: ['owner'],
+  manageMembers: MANAGERS,
+  manageInvites: MANAGERS,
+  readAuditLog: MANAGERS,
+  leave: EVERYONE,
+} as const satisfies Record<string, readonly OrgRole[]>;
+
+/**
+ * Object rules the route table cannot express, as pure functions over roles.
+ * Admins never act on owners and never grant owner; only owners may.
+ */
+export function mayChangeRole(actor: OrgRole, target: OrgRole, next: OrgRole): boolean {
+  if (actor === 'owner') return true;
+  if (actor === 'admin') return target !== 'owner' && next !== 'owner';
+  return false;
+}
+
+export function mayRemove(actor: OrgRole, target: OrgRole): boolean {
+  if (actor === 'owner') return true;
+  if (actor === 'admin') return target !== 'owner';
+  return false;
+}
+
+/** The role an invite grants: admins invite as admin, member or viewer; owners as anything. */
+export function mayInviteAs(actor: OrgRole, role: OrgRole): boolean {
+  if (actor === 'owner') return true;
+  if (actor === 'admin') return role !== 'owner';
+  return false;
+}
+
+export function assertAllowed(allowed: boolean, message?: string): void {
+  if (!allowed) throw new Forbidden(message);
+}

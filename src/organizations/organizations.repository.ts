@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { OrgRole } from '../shared/database/request-context';
+import { one, rows } from '../shared/database/sql';
+
+export interface OrgRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface MyOrgRow extends OrgRow {
+  role: OrgRole;
+  joinedAt: Date;
+  /** Keyset of the "my orgs" list: the membership's exact timestamp, as text. */
+  joinedKey: string;
+}
+
+export interface MemberRow {
+  userId: string;
+  name: string;
+  email: string;
+  role: OrgRole;
+  joinedAt: Date;
+  joinedKey: string;
+}
+
+const ORG_COLUMNS = `o.id, o.name, o.created_at AS "createdAt", o.updated_at AS "updatedAt"`;
+const MEMBER_COLUMNS = `m.user_id AS "userId", u.name, u.email, m.role, m.created_at AS "joinedAt",
+  m.created_at::text AS "joinedKey"`;
+
+/**
+ * Organizations and memberships. Every tenant query names its org (`org_id = $1`) even
+ * though row-level security would also confine it: two locks on one door.
+ */
+@Injectable()
+export class OrganizationsRepository {
+  async insertOrg(em: EntityManager, org: { id: string; name: string; createdBy: string }): Promise<OrgRow> {
+    return (await one<OrgRow>(
+      em,
+      `INSERT INTO organizations AS o (id, name, created_by) VALUES ($1, $2, $3) RETURNING ${ORG_COLUMNS}`,
+      [org.id, org.name, org.createdBy],
+    ))!;
+  }
+
+  findOrg(em: EntityManager, orgId: string): Promise<OrgRow | undefined> {
+    return one<OrgRow>(em, `SELECT ${ORG_COLUMNS} FROM organizations o WHERE o.id = $1`, [orgId]);
+  }
+
+  async renameOrg(em: EntityManager, orgId: string, name: string): Promise<OrgRow> {
+    return (await one<OrgRow>(
+      em,
+      `UPDATE organizations o SET name = $2, updated_at = now() WHERE o.id = $1 RETURNING ${ORG_COLUMNS}`,
+      [orgId, name],
+    ))!;
+  }
+
+  /** Memberships, invites and audit entries go with it (ON DELETE CASCADE). */
+  async deleteOrg(em: EntityManager, orgId: string): Promise<void> {
+    await em.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
+  }
+
+  /** The caller's orgs, across tenants: allowed by the `own_memberships` policies. */
+  listForUser(em: EntityManager, userId: string, limit: number, after: [string, string] | null): Promise<MyOrgRow[]> {
+    return rows<MyOrgRow>(
+      em,
+      `SELECT ${ORG_COLUMNS}, m.role, m.created_at AS "joinedAt", m.created_at::text AS "joinedKey"
+         FROM memberships m JOIN organizations o ON o.id = m.org_id
+        WHERE m.user_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.org_id) > ($2::timestamptz, $3::uuid))
+        ORDER BY m.created_at, m.org_id
+        LIMIT $4`,
+      [userId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
+  }
+
+  async insertMembership(em: EntityManager, orgId: string, userId: string, role: OrgRole): Promise<MemberRow> {
+    await em.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [orgId, userId, role]);
+    return (await this.findMember(em, orgId, userId))!;
+  }
+
+  async roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
+    const row = await one<{ role: OrgRole }>(em, `SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2`, [
+      orgId,
+      userId,
+    ]);
+    return row?.role ?? null;
+  }
+
+  /**
+   * Locks the org's owner rows and answers who they are. Every change that could remove
+   * an owner takes this lock first, so two owners demoting each other at once serialize
+   * and the second sees one owner left.
+   */
+  async lockOwners(em: EntityManager, orgId: string): Promise<string[]> {
+    const owners = await rows<{ user_id: string }>(
+      em,
+      `SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' ORDER BY user_id FOR UPDATE`,
+      [orgId],
+    );
+    return owners.map((o) => o.user_id);
+  }
+
+  findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberRow | undefined> {
+    return one<MemberRow>(
+      em,
+      `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 AND m.user_id = $2`,
+      [orgId, userId],
+    );
+  }
+
+  listMembers(em: EntityManager, orgId: string, limit: number, after: [string, string] | null): Promise<MemberRow[]> {
+    return rows<MemberRow>(
+      em,
+      `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2::timestamptz, $3::uuid))
+        ORDER BY m.created_at, m.user_id
+        LIMIT $4`,
+      [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
+  }
+
+  async updateRole(em: EntityManager, orgId: string, userId: string, role: OrgRole): Promise<void> {
+    await em.query(`UPDATE memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2`, [
+      orgId,
+      userId,
+      role,
+    ]);
+  }
+
+  async deleteMembership(em: EntityManager, orgId: string, userId: string): Promise<void> {
+    await em.query(`DELETE FROM memberships WHERE org_id = $1 AND user_id = $2`, [orgId, userId]);
+  }
+
+  async isMemberByEmail(em: EntityManager, orgId: string, email: string): Promise<boolean> {
+    const row = await one(
+      em,
+      `SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2`,
+      [orgId, email],
+    );
+    return row !== undefined;
+  }
+
+  async emailOf(em: EntityManager, userId: string): Promise<string | null> {
+    const row = await one<{ email: string }>(em, `SELECT email FROM users WHERE id = $1`, [userId]);
+    return row?.email ?? null;
+  }
+}

@@ -1,0 +1,68 @@
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiParam } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { OrgRole } from '../database/request-context';
+import { UnitOfWork } from '../database/unit-of-work';
+import { Forbidden, NotFound } from '../http/domain-error';
+import { requestState } from '../http/request-state';
+import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from './ports';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+const ALLOWED_ROLES = 'worklane:allowed-roles';
+
+/**
+ * Link 2 of the guard chain. Opens the request's transaction scoped to `:orgId` (role
+ * worklane_app, `app.org_id` and `app.user_id` set), loads the caller's membership in it
+ * and makes it the tenant of the request. No membership, no org, or a malformed id: 404,
+ * so that nobody learns which orgs exist. Then the route's role table, if any: 403.
+ * The role is read here on every request: a demotion bites on the very next one.
+ */
+@Injectable()
+export class MembershipGuard implements CanActivate {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly reflector: Reflector,
+    @Inject(MEMBERSHIP_DIRECTORY) private readonly directory: MembershipDirectory,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: { orgId?: string } }>>();
+    const state = requestState(request);
+    const orgId = request.params.orgId;
+    if (!state.user) throw new Error('MembershipGuard needs the JWT guard before it');
+    if (!isUuid(orgId)) throw new NotFound('organization');
+
+    // From here on the request pipeline ends the transaction: the interceptor commits,
+    // the problem filter rolls back (also when this guard throws).
+    state.transaction = await this.uow.begin({ role: 'worklane_app', orgId, userId: state.user.id });
+    const role = await this.directory.roleOf(state.transaction.manager, orgId, state.user.id);
+    if (!role) throw new NotFound('organization');
+    state.membership = { orgId, userId: state.user.id, role };
+
+    const allowed = this.reflector.getAllAndOverride<OrgRole[] | undefined>(ALLOWED_ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (allowed && !allowed.includes(role)) throw new Forbidden();
+    return true;
+  }
+}
+
+/** Marks a controller whose routes live under `/orgs/:orgId`: the membership guard runs. */
+export function TenantRoute() {
+  return applyDecorators(
+    UseGuards(MembershipGuard),
+    ApiBearerAuth(),
+    ApiParam({ name: 'orgId', format: 'uuid' }),
+    ApiNotFoundResponse({ description: 'Not a member, or no such org (the two look the same)' }),
+  );
+}
+
+/** The roles a route admits (from the module's policy table); others get 403. */
+export const AllowRoles = (...roles: readonly OrgRole[]) => SetMetadata(ALLOWED_ROLES, roles);
