@@ -11,7 +11,8 @@ import { EmailTaken, InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 import { AuthResponse, TokenPairResponse, UserResponse } from './dto/auth.response';
 import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail, UserEntity } from './user.entity';
-import { isUniqueViolation, UsersRepository } from './users.repository';
+import { isUniqueViolation } from '../shared/database/sql';
+import { UsersRepository } from './users.repository';
 
 export interface ClientInfo {
   userAgent?: string;

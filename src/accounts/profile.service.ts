@@ -8,7 +8,8 @@ import { AuthService } from './auth.service';
 import { MeResponse, UserResponse } from './dto/auth.response';
 import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail } from './user.entity';
-import { isUniqueViolation, UsersRepository } from './users.repository';
+import { isUniqueViolation } from '../shared/database/sql';
+import { UsersRepository } from './users.repository';
 
 /** The signed-in user's own account: /me. */
 @Injectable()

@@ -2,15 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { UserEntity } from './user.entity';
 
-const UNIQUE_VIOLATION = '23505';
-
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; driverError?: { code?: string; constraint?: string }; constraint?: string };
-  const code = e?.driverError?.code ?? e?.code;
-  const name = e?.driverError?.constraint ?? e?.constraint;
-  return code === UNIQUE_VIOLATION && (!constraint || name === constraint);
-}
-
 /** Users are global (not tenant) rows; every method runs in the caller's unit of work. */
 @Injectable()
 export class UsersRepository {

@@ -7,5 +7,6 @@ import { AuditLogService } from './audit-log.service';
 @Module({
   controllers: [AuditLogController],
   providers: [AuditLogRepository, AuditLogService],
+  exports: [AuditLogService],
 })
 export class ActivityModule {}

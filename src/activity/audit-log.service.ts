@@ -35,6 +35,11 @@ export class AuditLogService implements OnModuleInit {
     });
   }
 
+  /** One object's history in the current org (e.g. a task's activity), newest first. */
+  history(target: { type: string; id: string }, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
+    return this.list({ targetType: target.type, targetId: target.id }, limit, cursor);
+  }
+
   async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
     const { orgId } = RequestContext.tenant();
     const [seq] = decodeCursor(cursor, 1) ?? [null];

@@ -28,7 +28,8 @@ import {
   InviteUsedUp,
 } from './organizations.errors';
 import { InviteAccepted, InviteCreated, InviteRevoked, MemberJoined } from './organization.events';
-import { assertAllowed, mayInviteAs } from './organization.policy';
+import { assertAllowed } from '../shared/auth/policy';
+import { mayInviteAs } from './organization.policy';
 import { OrganizationsRepository } from './organizations.repository';
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -8,7 +8,8 @@ import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { MemberResponse } from './dto/organization.response';
 import { LastOwnerRequired } from './organizations.errors';
 import { MemberLeft, MemberRemoved, MemberRoleChanged } from './organization.events';
-import { assertAllowed, mayChangeRole, mayRemove } from './organization.policy';
+import { assertAllowed } from '../shared/auth/policy';
+import { mayChangeRole, mayRemove } from './organization.policy';
 import { MemberRow, OrganizationsRepository } from './organizations.repository';
 
 /** Members of the current org: list, change a role, remove, leave (DESIGN §4). */
@@ -51,8 +52,9 @@ export class MembersService {
       const target = await this.member(em, actor.orgId, userId);
       assertAllowed(mayRemove(actor.role, target.role), 'Admins may not remove an owner.');
       if (target.role === 'owner') this.assertAnotherOwner(owners, userId);
-      await this.repo.deleteMembership(em, actor.orgId, userId);
+      // Published first: subscribers (tasks unassigning) still see the membership.
       await this.events.publish(new MemberRemoved(actor.orgId, actor.userId, userId, target.role));
+      await this.repo.deleteMembership(em, actor.orgId, userId);
     });
   }
 
@@ -62,8 +64,8 @@ export class MembersService {
       const owners = await this.repo.lockOwners(em, actor.orgId);
       const me = await this.member(em, actor.orgId, actor.userId);
       if (me.role === 'owner') this.assertAnotherOwner(owners, actor.userId);
-      await this.repo.deleteMembership(em, actor.orgId, actor.userId);
       await this.events.publish(new MemberLeft(actor.orgId, actor.userId, me.role));
+      await this.repo.deleteMembership(em, actor.orgId, actor.userId);
     });
   }
 

@@ -1,5 +1,4 @@
 import { OrgRole } from '../shared/database/request-context';
-import { Forbidden } from '../shared/http/domain-error';
 
 const EVERYONE: readonly OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 const MANAGERS: readonly OrgRole[] = ['owner', 'admin'];
@@ -36,8 +35,4 @@ export function mayInviteAs(actor: OrgRole, role: OrgRole): boolean {
   if (actor === 'owner') return true;
   if (actor === 'admin') return role !== 'owner';
   return false;
-}
-
-export function assertAllowed(allowed: boolean, message?: string): void {
-  if (!allowed) throw new Forbidden(message);
 }

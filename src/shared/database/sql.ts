@@ -13,3 +13,11 @@ export async function rows<T = any>(em: EntityManager, sql: string, params: unkn
 export async function one<T = any>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T | undefined> {
   return (await rows<T>(em, sql, params))[0];
 }
+
+/** A unique constraint said no (optionally: this constraint). */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; driverError?: { code?: string; constraint?: string }; constraint?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  const name = e?.driverError?.constraint ?? e?.constraint;
+  return code === '23505' && (!constraint || name === constraint);
+}

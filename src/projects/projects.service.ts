@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { RequestContext } from '../shared/database/request-context';
+import { UnitOfWork } from '../shared/database/unit-of-work';
+import { isUniqueViolation } from '../shared/database/sql';
+import { EventBus } from '../shared/events/event-bus';
+import { NotFound } from '../shared/http/domain-error';
+import { decodeCursor, Page, toPage } from '../shared/http/pagination';
+import { ProjectResponse } from './dto/project.dto';
+import { ProjectArchived, ProjectCreated, ProjectDeleted, ProjectSnapshot, ProjectUpdated } from './project.events';
+import { ProjectArchivedError, ProjectNameTaken } from './projects.errors';
+import { ProjectRow, ProjectsRepository } from './projects.repository';
+
+const snapshot = (p: ProjectRow): ProjectSnapshot => ({ name: p.name, description: p.description, archived: p.archived });
+
+/** Projects of the current org. Exported for `tasks`, which asks whether one takes tasks. */
+@Injectable()
+export class ProjectsService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly repo: ProjectsRepository,
+    private readonly events: EventBus,
+  ) {}
+
+  async create(input: { name: string; description?: string | null }): Promise<ProjectResponse> {
+    const actor = RequestContext.tenant();
+    return this.uow.run(async (em) => {
+      const project = await this.repo
+        .insert(em, { orgId: actor.orgId, name: input.name, description: input.description ?? null, createdBy: actor.userId })
+        .catch(rethrowNameTaken);
+      await this.events.publish(new ProjectCreated(actor.orgId, actor.userId, project.id, snapshot(project)));
+      return ProjectResponse.of(project);
+    });
+  }
+
+  async list(archived: boolean, limit: number, cursor?: string): Promise<Page<ProjectResponse>> {
+    const { orgId } = RequestContext.tenant();
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const found = await this.uow.run((em) => this.repo.list(em, orgId, archived, limit, after));
+    return toPage(found, limit, (p) => [p.createdKey, p.id], ProjectResponse.of);
+  }
+
+  async update(
+    projectId: string,
+    changes: { name?: string; description?: string | null; archived?: boolean },
+  ): Promise<ProjectResponse> {
+    const actor = RequestContext.tenant();
+    return this.uow.run(async (em) => {
+      const before = await this.repo.find(em, actor.orgId, projectId, true);
+      if (!before) throw new NotFound('project');
+      const after = await this.repo.update(em, actor.orgId, projectId, changes).catch(rethrowNameTaken);
+      const was = snapshot(before);
+      const now = snapshot(after);
+      const changed = (Object.keys(now) as Array<keyof ProjectSnapshot>).filter(
+        (k) => k !== 'archived' && was[k] !== now[k],
+      );
+      if (changed.length > 0) {
+        await this.events.publish(
+          new ProjectUpdated(
+            actor.orgId,
+            actor.userId,
+            projectId,
+            Object.fromEntries(changed.map((k) => [k, was[k]])),
+            Object.fromEntries(changed.map((k) => [k, now[k]])),
+          ),
+        );
+      }
+      if (was.archived !== now.archived) {
+        await this.events.publish(new ProjectArchived(actor.orgId, actor.userId, projectId, now.archived));
+      }
+      return ProjectResponse.of(after);
+    });
+  }
+
+  async delete(projectId: string): Promise<void> {
+    const actor = RequestContext.tenant();
+    await this.uow.run(async (em) => {
+      const project = await this.repo.find(em, actor.orgId, projectId, true);
+      if (!project) throw new NotFound('project');
+      await this.repo.delete(em, actor.orgId, projectId);
+      await this.events.publish(new ProjectDeleted(actor.orgId, actor.userId, projectId, snapshot(project)));
+    });
+  }
+
+  /**
+   * Locks the project against a concurrent archive and answers whether it takes new
+   * tasks: unknown → 404, archived → 409.
+   */
+  async assertTakesTasks(projectId: string): Promise<void> {
+    const { orgId } = RequestContext.tenant();
+    const project = await this.uow.run((em) => this.repo.find(em, orgId, projectId, true));
+    if (!project) throw new NotFound('project');
+    if (project.archived) throw new ProjectArchivedError();
+  }
+}
+
+function rethrowNameTaken(error: unknown): never {
+  throw isUniqueViolation(error) ? new ProjectNameTaken() : error;
+}

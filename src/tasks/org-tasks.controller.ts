@@ -1,0 +1,54 @@
+import { Controller, Get, Header, Query, StreamableFile } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
+import { RequestContext } from '../shared/database/request-context';
+import { Page, PageOf } from '../shared/http/pagination';
+import { ProblemResponses } from '../shared/http/problem.response';
+import { ExportTasksQuery, ListOrgTasksQuery, StatsQuery, StatsResponse, TaskResponse } from './dto/task.dto';
+import { TaskExportService } from './task-export.service';
+import { filterOf, orderOf } from './task-query';
+import { TaskPermissions } from './task.policy';
+import { TaskStatsService } from './task-stats.service';
+import { TasksService } from './tasks.service';
+
+@ApiTags('tasks')
+@TenantRoute()
+@Controller('orgs/:orgId')
+export class OrgTasksController {
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly stats: TaskStatsService,
+    private readonly exporter: TaskExportService,
+  ) {}
+
+  @Get('tasks')
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({ summary: 'Tasks across the org’s projects (assigneeId=me: my tasks)' })
+  @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
+  @ProblemResponses(400, 401, 404)
+  list(@Query() query: ListOrgTasksQuery): Promise<Page<TaskResponse>> {
+    return this.tasks.list(filterOf(query, RequestContext.tenant().userId), orderOf(query), query.limit, query.cursor);
+  }
+
+  @Get('tasks/export.csv')
+  @AllowRoles(...TaskPermissions.export)
+  @Header('content-type', 'text/csv; charset=utf-8')
+  @Header('content-disposition', 'attachment; filename="tasks.csv"')
+  @ApiProduces('text/csv')
+  @ApiOperation({ summary: 'The filtered task list as CSV, streamed (owner, admin)' })
+  @ApiResponse({ status: 200, description: 'text/csv' })
+  @ProblemResponses(400, 401, 403, 404)
+  export(@Query() query: ExportTasksQuery): StreamableFile {
+    const stream = this.exporter.export(filterOf(query, RequestContext.tenant().userId));
+    return new StreamableFile(stream, { type: 'text/csv; charset=utf-8' });
+  }
+
+  @Get('stats')
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({ summary: 'Dashboard counts (one SQL query), optionally for one project' })
+  @ApiResponse({ status: 200, type: StatsResponse })
+  @ProblemResponses(400, 401, 404)
+  getStats(@Query() query: StatsQuery): Promise<StatsResponse> {
+    return this.stats.stats(query.projectId);
+  }
+}

@@ -1,0 +1,119 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AuditLogService } from '../activity/audit-log.service';
+import { AllowRoles } from '../shared/auth/membership.guard';
+import { RequestContext } from '../shared/database/request-context';
+import { Page, PageOf, PageQuery } from '../shared/http/pagination';
+import { ProblemResponses } from '../shared/http/problem.response';
+import { CurrentProject, ProjectRoute } from '../projects/project.guard';
+import type { ProjectRow } from '../projects/projects.repository';
+import { CreateTaskDto, ListTasksQuery, TaskActivityResponse, TaskResponse, UpdateTaskDto } from './dto/task.dto';
+import { CurrentTask, TaskRoute } from './task.guard';
+import { TaskPermissions } from './task.policy';
+import { TaskRow } from './tasks.repository';
+import { TasksService } from './tasks.service';
+import { filterOf, orderOf } from './task-query';
+
+const etag = (task: { version: number }) => `"${task.version}"`;
+
+/** `If-Match: "3"` (or several, or `*`); null means no precondition. */
+function parseIfMatch(header: string | undefined): number[] | null {
+  if (!header || header.trim() === '*') return null;
+  return header.split(',').map((tag) => Number(tag.trim().replace(/^W\//, '').replace(/"/g, '')));
+}
+
+@ApiTags('tasks')
+@ProjectRoute()
+@Controller('orgs/:orgId/projects/:projectId/tasks')
+export class ProjectTasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @AllowRoles(...TaskPermissions.create)
+  @ApiOperation({ summary: 'Create a task (owner, admin, member); the ETag header carries its version' })
+  @ApiResponse({ status: 201, type: TaskResponse })
+  @ProblemResponses(400, 401, 403, 404, 409, 422)
+  async create(
+    @CurrentProject() project: ProjectRow,
+    @Body() body: CreateTaskDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskResponse> {
+    const task = await this.tasks.create(project.id, body);
+    void reply.header('etag', etag(task));
+    return task;
+  }
+
+  @Get()
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({ summary: 'Tasks of the project: filters, sorts, keyset pages' })
+  @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
+  @ProblemResponses(400, 401, 404)
+  list(@CurrentProject() project: ProjectRow, @Query() query: ListTasksQuery): Promise<Page<TaskResponse>> {
+    const filter = filterOf(query, RequestContext.tenant().userId);
+    return this.tasks.list({ ...filter, projectId: project.id }, orderOf(query), query.limit, query.cursor);
+  }
+}
+
+@ApiTags('tasks')
+@TaskRoute()
+@Controller('orgs/:orgId/projects/:projectId/tasks/:taskId')
+export class TaskController {
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly auditLog: AuditLogService,
+  ) {}
+
+  @Get()
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({ summary: 'One task; the ETag header carries its version' })
+  @ApiResponse({ status: 200, type: TaskResponse })
+  @ProblemResponses(401, 404)
+  get(@CurrentTask() task: TaskRow, @Res({ passthrough: true }) reply: FastifyReply): TaskResponse {
+    void reply.header('etag', etag(task));
+    return TaskResponse.of(task);
+  }
+
+  @Patch()
+  @AllowRoles(...TaskPermissions.write)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The ETag you read; stale → 412, nothing changed' })
+  @ApiOperation({
+    summary: 'Update a task',
+    description: 'Owners and admins: any task. Members: tasks they created or are assigned to.',
+  })
+  @ApiResponse({ status: 200, type: TaskResponse })
+  @ProblemResponses(400, 401, 403, 404, 412)
+  async update(
+    @CurrentTask() task: TaskRow,
+    @Body() body: UpdateTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskResponse> {
+    const updated = await this.tasks.update(task, body, parseIfMatch(ifMatch));
+    void reply.header('etag', etag(updated));
+    return updated;
+  }
+
+  @Delete()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @AllowRoles(...TaskPermissions.write)
+  @ApiOperation({ summary: 'Delete a task (owners, admins; members: tasks they created)' })
+  @ApiResponse({ status: 204 })
+  @ProblemResponses(401, 403, 404)
+  delete(@CurrentTask() task: TaskRow): Promise<void> {
+    return this.tasks.delete(task);
+  }
+
+  @Get('activity')
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({ summary: 'The task’s history from the audit log, newest first (any member)' })
+  @ApiResponse({ status: 200, type: PageOf(TaskActivityResponse) })
+  @ProblemResponses(400, 401, 404)
+  async activity(@CurrentTask() task: TaskRow, @Query() query: PageQuery): Promise<Page<TaskActivityResponse>> {
+    const page = await this.auditLog.history({ type: 'task', id: task.id }, query.limit, query.cursor);
+    return {
+      data: page.data.map(({ id, actorId, action, metadata, createdAt }) => ({ id, actorId, action, metadata, createdAt })),
+      nextCursor: page.nextCursor,
+    };
+  }
+}

@@ -1,0 +1,265 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { one, rows } from '../shared/database/sql';
+
+export type TaskStatus = 'todo' | 'in_progress' | 'done' | 'blocked';
+export type TaskPriority = 'low' | 'medium' | 'high' | 'urgent';
+export type TaskSort = 'createdAt' | 'updatedAt' | 'dueDate' | 'priority';
+
+export interface TaskRow {
+  id: string;
+  orgId: string;
+  projectId: string;
+  title: string;
+  description: string | null;
+  status: TaskStatus;
+  priority: TaskPriority;
+  assigneeId: string | null;
+  dueDate: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  version: number;
+}
+
+export interface TaskFilter {
+  projectId?: string;
+  statuses?: TaskStatus[];
+  priorities?: TaskPriority[];
+  assigneeId?: string;
+  dueBefore?: string;
+  dueAfter?: string;
+  overdue?: boolean;
+  q?: string;
+}
+
+export interface TaskOrder {
+  sort: TaskSort;
+  direction: 'asc' | 'desc';
+}
+
+export type TaskChanges = Partial<Pick<TaskRow, 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate'>>;
+
+export const TASK_COLUMNS = `t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
+  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
+  t.completed_at AS "completedAt", t.version`;
+
+/**
+ * The keyset of each sort: an expression the indexes cover, the type its cursor value
+ * casts back to, and — for due dates — a sentinel that keeps undated tasks last.
+ */
+function sortKey(order: TaskOrder): { expr: string; type: string } {
+  switch (order.sort) {
+    case 'createdAt':
+      return { expr: 't.created_at', type: 'timestamptz' };
+    case 'updatedAt':
+      return { expr: 't.updated_at', type: 'timestamptz' };
+    case 'priority':
+      return { expr: 't.priority_rank', type: 'smallint' };
+    case 'dueDate':
+      return {
+        expr: `coalesce(t.due_date, '${order.direction === 'asc' ? 'infinity' : '-infinity'}'::date)`,
+        type: 'date',
+      };
+  }
+}
+
+/** Collects the WHERE clause of a task list; every list is scoped to its org first. */
+class Where {
+  readonly clauses: string[] = [];
+  readonly params: unknown[] = [];
+
+  constructor(orgId: string) {
+    this.add('t.org_id = ?', orgId);
+  }
+
+  add(clause: string, ...values: unknown[]): void {
+    let sql = clause;
+    for (const value of values) {
+      this.params.push(value);
+      sql = sql.replace('?', `$${this.params.length}`);
+    }
+    this.clauses.push(sql);
+  }
+
+  static of(orgId: string, filter: TaskFilter): Where {
+    const where = new Where(orgId);
+    if (filter.projectId) where.add('t.project_id = ?', filter.projectId);
+    if (filter.statuses?.length) where.add('t.status = ANY(?::text[])', filter.statuses);
+    if (filter.priorities?.length) where.add('t.priority = ANY(?::text[])', filter.priorities);
+    if (filter.assigneeId) where.add('t.assignee_id = ?', filter.assigneeId);
+    if (filter.dueBefore) where.add('t.due_date <= ?::date', filter.dueBefore);
+    if (filter.dueAfter) where.add('t.due_date >= ?::date', filter.dueAfter);
+    if (filter.overdue) where.add(`t.due_date < current_date AND t.status <> 'done'`);
+    if (filter.q) where.add(`t.title ILIKE ? ESCAPE '\\'`, `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    return where;
+  }
+
+  get sql(): string {
+    return this.clauses.join(' AND ');
+  }
+}
+
+/** The only task SQL; every query names its org. */
+@Injectable()
+export class TasksRepository {
+  async insert(
+    em: EntityManager,
+    task: Pick<TaskRow, 'orgId' | 'projectId' | 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate' | 'createdBy'>,
+  ): Promise<TaskRow> {
+    return (await one<TaskRow>(
+      em,
+      `INSERT INTO tasks AS t (org_id, project_id, title, description, status, priority, assignee_id, due_date,
+                               created_by, completed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $5 = 'done' THEN now() END)
+       RETURNING ${TASK_COLUMNS}`,
+      [
+        task.orgId,
+        task.projectId,
+        task.title,
+        task.description,
+        task.status,
+        task.priority,
+        task.assigneeId,
+        task.dueDate,
+        task.createdBy,
+      ],
+    ))!;
+  }
+
+  /** A task of the project; locked when it is about to change. */
+  find(em: EntityManager, orgId: string, projectId: string, taskId: string, lock: boolean): Promise<TaskRow | undefined> {
+    return one<TaskRow>(
+      em,
+      `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
+       ${lock ? 'FOR UPDATE' : ''}`,
+      [orgId, projectId, taskId],
+    );
+  }
+
+  /**
+   * One page of a filtered, sorted list: `(sort key, id)` compared with the cursor's, so
+   * page 1,000 costs what page 1 costs and concurrent inserts never shift a page.
+   */
+  list(
+    em: EntityManager,
+    orgId: string,
+    filter: TaskFilter,
+    order: TaskOrder,
+    limit: number,
+    after: [string, string] | null,
+  ): Promise<Array<TaskRow & { sortKey: string }>> {
+    const where = Where.of(orgId, filter);
+    const { expr, type } = sortKey(order);
+    const direction = order.direction === 'asc' ? 'ASC' : 'DESC';
+    if (after) where.add(`(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`, ...after);
+    where.params.push(limit + 1);
+    return rows(
+      em,
+      `SELECT ${TASK_COLUMNS}, (${expr})::text AS "sortKey" FROM tasks t
+        WHERE ${where.sql}
+        ORDER BY ${expr} ${direction}, t.id ${direction}
+        LIMIT $${where.params.length}`,
+      where.params,
+    );
+  }
+
+  /** Applies changes, bumps the version and keeps completedAt in step with status. */
+  async update(em: EntityManager, orgId: string, taskId: string, changes: TaskChanges): Promise<TaskRow> {
+    const sets: string[] = [];
+    const params: unknown[] = [orgId, taskId];
+    const columns: Record<keyof TaskChanges, string> = {
+      title: 'title',
+      description: 'description',
+      status: 'status',
+      priority: 'priority',
+      assigneeId: 'assignee_id',
+      dueDate: 'due_date',
+    };
+    let newStatus = 't.status';
+    for (const [field, column] of Object.entries(columns) as Array<[keyof TaskChanges, string]>) {
+      if (changes[field] === undefined) continue;
+      params.push(changes[field]);
+      sets.push(`${column} = $${params.length}${field === 'dueDate' ? '::date' : ''}`);
+      if (field === 'status') newStatus = `$${params.length}`;
+    }
+    return (await one<TaskRow>(
+      em,
+      `UPDATE tasks t SET ${[...sets, 'version = t.version + 1', 'updated_at = now()'].join(', ')},
+          completed_at = CASE WHEN ${newStatus} = 'done' THEN coalesce(t.completed_at, now()) END
+        WHERE t.org_id = $1 AND t.id = $2
+        RETURNING ${TASK_COLUMNS}`,
+      params,
+    ))!;
+  }
+
+  async delete(em: EntityManager, orgId: string, taskId: string): Promise<void> {
+    await em.query(`DELETE FROM tasks WHERE org_id = $1 AND id = $2`, [orgId, taskId]);
+  }
+
+  /** Unassigns every task of a user leaving the org; answers what changed. */
+  unassignAll(em: EntityManager, orgId: string, userId: string): Promise<Array<{ id: string; projectId: string }>> {
+    return rows(
+      em,
+      `UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = now()
+        WHERE org_id = $1 AND assignee_id = $2
+        RETURNING id, project_id AS "projectId"`,
+      [orgId, userId],
+    );
+  }
+
+  /** The dashboard in one statement: aggregates with FILTER, no task row leaves the database. */
+  async stats(em: EntityManager, orgId: string, projectId: string | undefined) {
+    return (await one<{
+      total: number;
+      todo: number;
+      in_progress: number;
+      done: number;
+      blocked: number;
+      overdue: number;
+      by_assignee: Array<{ assigneeId: string | null; count: number }>;
+    }>(
+      em,
+      `WITH scoped AS (
+         SELECT status, assignee_id, due_date FROM tasks
+          WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
+       )
+       SELECT count(*)::int AS total,
+              count(*) FILTER (WHERE status = 'todo')::int AS todo,
+              count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
+              count(*) FILTER (WHERE status = 'done')::int AS done,
+              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
+              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue,
+              coalesce((SELECT json_agg(json_build_object('assigneeId', a.assignee_id, 'count', a.n)
+                                        ORDER BY a.n DESC, a.assignee_id NULLS LAST)
+                          FROM (SELECT assignee_id, count(*)::int AS n FROM scoped GROUP BY assignee_id) a),
+                       '[]'::json) AS by_assignee
+         FROM scoped`,
+      [orgId, projectId ?? null],
+    ))!;
+  }
+
+  /**
+   * Streams the filtered list through a server-side cursor, a batch at a time: memory
+   * stays flat whatever the size. Runs inside the caller's transaction.
+   */
+  async *stream(em: EntityManager, orgId: string, filter: TaskFilter, batch = 500): AsyncGenerator<TaskRow> {
+    const where = Where.of(orgId, filter);
+    await em.query(
+      `DECLARE task_export NO SCROLL CURSOR FOR
+       SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where.sql} ORDER BY t.created_at, t.id`,
+      where.params,
+    );
+    try {
+      for (;;) {
+        const page = await rows<TaskRow>(em, `FETCH ${batch} FROM task_export`);
+        yield* page;
+        if (page.length < batch) return;
+      }
+    } finally {
+      await em.query(`CLOSE task_export`).catch(() => undefined);
+    }
+  }
+}

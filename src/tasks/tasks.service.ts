@@ -1,0 +1,141 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from '../shared/auth/ports';
+import { RequestContext } from '../shared/database/request-context';
+import { UnitOfWork } from '../shared/database/unit-of-work';
+import { DomainEvent } from '../shared/events/domain-event';
+import { EventBus } from '../shared/events/event-bus';
+import { InvalidField } from '../shared/http/domain-error';
+import { decodeCursor, Page, toPage } from '../shared/http/pagination';
+import { assertAllowed } from '../shared/auth/policy';
+import { ProjectsService } from '../projects/projects.service';
+import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
+import { TaskAssigned, TaskCreated, TaskDeleted, TaskFields, TaskStatusChanged, TaskUpdated } from './task.events';
+import { mayBeAssigned, mayDelete, mayUpdate } from './task.policy';
+import { StaleTask } from './tasks.errors';
+import { TaskChanges, TaskFilter, TaskOrder, TaskRow, TasksRepository } from './tasks.repository';
+
+const EDITABLE = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate'] as const;
+
+const fields = (task: TaskRow): TaskFields =>
+  Object.fromEntries(EDITABLE.map((k) => [k, task[k]]));
+
+/** Task use cases; publishes task.* events, which the audit log records. */
+@Injectable()
+export class TasksService implements OnModuleInit {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly repo: TasksRepository,
+    private readonly projects: ProjectsService,
+    private readonly events: EventBus,
+    @Inject(MEMBERSHIP_DIRECTORY) private readonly memberships: MembershipDirectory,
+  ) {}
+
+  /**
+   * A member who leaves or is removed has their tasks unassigned — before the membership
+   * row goes, so each task gets its `task.assigned` entry (the foreign key would do it
+   * silently otherwise).
+   */
+  onModuleInit(): void {
+    for (const type of ['member.removed', 'member.left']) {
+      this.events.subscribe(type, 'in-transaction', async (event: DomainEvent, em) => {
+        const userId = event.target!.id;
+        const unassigned = await this.repo.unassignAll(em, event.orgId!, userId);
+        for (const task of unassigned) {
+          await this.events.publish(
+            new TaskAssigned(event.orgId!, event.actorId, task.id, task.projectId, userId, null, 'member_removed'),
+          );
+        }
+      });
+    }
+  }
+
+  async create(projectId: string, input: CreateTaskDto): Promise<TaskResponse> {
+    const actor = RequestContext.tenant();
+    return this.uow.run(async (em) => {
+      await this.projects.assertTakesTasks(projectId);
+      if (input.assigneeId) await this.assertAssignable(em, input.assigneeId);
+      const task = await this.repo.insert(em, {
+        orgId: actor.orgId,
+        projectId,
+        title: input.title,
+        description: input.description ?? null,
+        status: input.status ?? 'todo',
+        priority: input.priority ?? 'medium',
+        assigneeId: input.assigneeId ?? null,
+        dueDate: input.dueDate ?? null,
+        createdBy: actor.userId,
+      });
+      await this.events.publish(new TaskCreated(actor.orgId, actor.userId, task.id, projectId, fields(task)));
+      return TaskResponse.of(task);
+    });
+  }
+
+  async list(filter: TaskFilter, order: TaskOrder, limit: number, cursor?: string): Promise<Page<TaskResponse>> {
+    const { orgId } = RequestContext.tenant();
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, order, limit, after));
+    return toPage(found, limit, (t) => [t.sortKey, t.id], TaskResponse.of);
+  }
+
+  /** `expectedVersion` comes from If-Match; a stale one changes nothing (412). */
+  async update(task: TaskRow, input: UpdateTaskDto, expectedVersion: number[] | null): Promise<TaskResponse> {
+    const actor = RequestContext.tenant();
+    assertAllowed(mayUpdate(actor, task), 'Members may update only the tasks they created or are assigned to.');
+    if (expectedVersion && !expectedVersion.includes(task.version)) throw new StaleTask(task.version);
+
+    return this.uow.run(async (em) => {
+      const changes: TaskChanges = {};
+      for (const key of EDITABLE) {
+        const value = input[key];
+        if (value !== undefined && value !== task[key]) (changes as Record<string, unknown>)[key] = value;
+      }
+      if (Object.keys(changes).length === 0) return TaskResponse.of(task);
+      if (changes.assigneeId) await this.assertAssignable(em, changes.assigneeId);
+
+      const updated = await this.repo.update(em, actor.orgId, task.id, changes);
+      const { status, assigneeId, ...rest } = changes;
+      const other = Object.keys(rest) as Array<keyof TaskChanges>;
+      if (other.length > 0) {
+        await this.events.publish(
+          new TaskUpdated(
+            actor.orgId,
+            actor.userId,
+            task.id,
+            task.projectId,
+            Object.fromEntries(other.map((k) => [k, task[k]])),
+            Object.fromEntries(other.map((k) => [k, updated[k]])),
+          ),
+        );
+      }
+      if (status !== undefined) {
+        await this.events.publish(
+          new TaskStatusChanged(actor.orgId, actor.userId, task.id, task.projectId, task.status, updated.status),
+        );
+      }
+      if (assigneeId !== undefined) {
+        await this.events.publish(
+          new TaskAssigned(actor.orgId, actor.userId, task.id, task.projectId, task.assigneeId, updated.assigneeId),
+        );
+      }
+      return TaskResponse.of(updated);
+    });
+  }
+
+  async delete(task: TaskRow): Promise<void> {
+    const actor = RequestContext.tenant();
+    assertAllowed(mayDelete(actor, task), 'Members may delete only the tasks they created.');
+    await this.uow.run(async (em) => {
+      await this.repo.delete(em, actor.orgId, task.id);
+      await this.events.publish(new TaskDeleted(actor.orgId, actor.userId, task.id, task.projectId, fields(task)));
+    });
+  }
+
+  /** The foreign key guarantees membership; the rule "not a viewer" is ours. */
+  private async assertAssignable(em: EntityManager, userId: string): Promise<void> {
+    const role = await this.memberships.roleOf(em, RequestContext.tenant().orgId, userId);
+    if (!mayBeAssigned(role)) {
+      throw new InvalidField('assigneeId', 'must be a member of the organization who is not a viewer');
+    }
+  }
+}
