@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Idempotent } from '../shared/http/idempotency.interceptor';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { CurrentUser } from '../shared/auth/current-user.decorator';
@@ -25,6 +37,7 @@ export class OrgInvitesController {
   constructor(private readonly invites: InvitesService) {}
 
   @Post()
+  @Idempotent()
   @AllowRoles(...OrgPermissions.manageInvites)
   @SkipThrottle({ default: true })
   @UseGuards(InvitesThrottlerGuard)
@@ -79,7 +92,10 @@ export class InvitesController {
   })
   @ApiResponse({ status: 200, type: AcceptedInviteResponse })
   @ProblemResponses(400, 401, 403, 404, 409, 410, 429)
-  accept(@CurrentUser() user: AuthenticatedUser, @Body() body: AcceptInviteDto): Promise<AcceptedInviteResponse> {
+  accept(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: AcceptInviteDto,
+  ): Promise<AcceptedInviteResponse> {
     return this.invites.accept(user.id, body.token);
   }
 }

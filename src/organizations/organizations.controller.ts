@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { Idempotent } from '../shared/http/idempotency.interceptor';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../shared/auth/current-user.decorator';
 import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
@@ -17,10 +28,14 @@ export class OrganizationsController {
   constructor(private readonly orgs: OrganizationsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create an org; the caller becomes its owner' })
   @ApiResponse({ status: 201, type: OrganizationResponse })
   @ProblemResponses(400, 401)
-  create(@CurrentUser() user: AuthenticatedUser, @Body() body: CreateOrganizationDto): Promise<OrganizationResponse> {
+  create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: CreateOrganizationDto,
+  ): Promise<OrganizationResponse> {
     return this.orgs.create(user.id, body.name);
   }
 
@@ -28,7 +43,10 @@ export class OrganizationsController {
   @ApiOperation({ summary: "The caller's orgs, with the caller's role in each" })
   @ApiResponse({ status: 200, type: PageOf(OrganizationResponse) })
   @ProblemResponses(400, 401)
-  list(@CurrentUser() user: AuthenticatedUser, @Query() query: PageQuery): Promise<Page<OrganizationResponse>> {
+  list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query() query: PageQuery,
+  ): Promise<Page<OrganizationResponse>> {
     return this.orgs.listMine(user.id, query.limit, query.cursor);
   }
 }

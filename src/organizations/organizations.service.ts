@@ -21,7 +21,7 @@ export class OrganizationsService {
   /** The org and its creator's owner membership, in one transaction scoped to the new org. */
   async create(actorId: string, name: string): Promise<OrganizationResponse> {
     const orgId = randomUUID();
-    return this.uow.transaction({ role: 'worklane_app', orgId, userId: actorId }, async (em) => {
+    return this.uow.runInOrg(orgId, actorId, async (em) => {
       const org = await this.repo.insertOrg(em, { id: orgId, name, createdBy: actorId });
       await this.repo.insertMembership(em, orgId, actorId, 'owner');
       await this.events.publish(

@@ -1,9 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { Idempotent } from '../shared/http/idempotency.interceptor';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import { Page, PageOf } from '../shared/http/pagination';
 import { ProblemResponses } from '../shared/http/problem.response';
-import { CreateProjectDto, ListProjectsQuery, ProjectResponse, UpdateProjectDto } from './dto/project.dto';
+import {
+  CreateProjectDto,
+  ListProjectsQuery,
+  ProjectResponse,
+  UpdateProjectDto,
+} from './dto/project.dto';
 import { CurrentProject, ProjectRoute } from './project.guard';
 import { ProjectPermissions } from './project.policy';
 import { ProjectRow } from './projects.repository';
@@ -16,6 +32,7 @@ export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 
   @Post()
+  @Idempotent()
   @AllowRoles(...ProjectPermissions.write)
   @ApiOperation({ summary: 'Create a project (owner, admin)' })
   @ApiResponse({ status: 201, type: ProjectResponse })
@@ -54,7 +71,10 @@ export class ProjectController {
   @ApiOperation({ summary: 'Rename, describe, archive or unarchive (owner, admin)' })
   @ApiResponse({ status: 200, type: ProjectResponse })
   @ProblemResponses(400, 401, 403, 404, 409)
-  update(@CurrentProject() project: ProjectRow, @Body() body: UpdateProjectDto): Promise<ProjectResponse> {
+  update(
+    @CurrentProject() project: ProjectRow,
+    @Body() body: UpdateProjectDto,
+  ): Promise<ProjectResponse> {
     return this.projects.update(project.id, body);
   }
 

@@ -4,7 +4,13 @@ import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import { RequestContext } from '../shared/database/request-context';
 import { Page, PageOf } from '../shared/http/pagination';
 import { ProblemResponses } from '../shared/http/problem.response';
-import { ExportTasksQuery, ListOrgTasksQuery, StatsQuery, StatsResponse, TaskResponse } from './dto/task.dto';
+import {
+  ExportTasksQuery,
+  ListOrgTasksQuery,
+  StatsQuery,
+  StatsResponse,
+  TaskResponse,
+} from './dto/task.dto';
 import { TaskExportService } from './task-export.service';
 import { filterOf, orderOf } from './task-query';
 import { TaskPermissions } from './task.policy';
@@ -27,7 +33,12 @@ export class OrgTasksController {
   @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
   @ProblemResponses(400, 401, 404)
   list(@Query() query: ListOrgTasksQuery): Promise<Page<TaskResponse>> {
-    return this.tasks.list(filterOf(query, RequestContext.tenant().userId), orderOf(query), query.limit, query.cursor);
+    return this.tasks.list(
+      filterOf(query, RequestContext.tenant().userId),
+      orderOf(query),
+      query.limit,
+      query.cursor,
+    );
   }
 
   @Get('tasks/export.csv')

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { Idempotent } from '../shared/http/idempotency.interceptor';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuditLogService } from '../activity/audit-log.service';
@@ -8,7 +21,13 @@ import { Page, PageOf, PageQuery } from '../shared/http/pagination';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { CurrentProject, ProjectRoute } from '../projects/project.guard';
 import type { ProjectRow } from '../projects/projects.repository';
-import { CreateTaskDto, ListTasksQuery, TaskActivityResponse, TaskResponse, UpdateTaskDto } from './dto/task.dto';
+import {
+  CreateTaskDto,
+  ListTasksQuery,
+  TaskActivityResponse,
+  TaskResponse,
+  UpdateTaskDto,
+} from './dto/task.dto';
 import { CurrentTask, TaskRoute } from './task.guard';
 import { TaskPermissions } from './task.policy';
 import { TaskRow } from './tasks.repository';
@@ -30,8 +49,11 @@ export class ProjectTasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
+  @Idempotent()
   @AllowRoles(...TaskPermissions.create)
-  @ApiOperation({ summary: 'Create a task (owner, admin, member); the ETag header carries its version' })
+  @ApiOperation({
+    summary: 'Create a task (owner, admin, member); the ETag header carries its version',
+  })
   @ApiResponse({ status: 201, type: TaskResponse })
   @ProblemResponses(400, 401, 403, 404, 409, 422)
   async create(
@@ -49,9 +71,17 @@ export class ProjectTasksController {
   @ApiOperation({ summary: 'Tasks of the project: filters, sorts, keyset pages' })
   @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
   @ProblemResponses(400, 401, 404)
-  list(@CurrentProject() project: ProjectRow, @Query() query: ListTasksQuery): Promise<Page<TaskResponse>> {
+  list(
+    @CurrentProject() project: ProjectRow,
+    @Query() query: ListTasksQuery,
+  ): Promise<Page<TaskResponse>> {
     const filter = filterOf(query, RequestContext.tenant().userId);
-    return this.tasks.list({ ...filter, projectId: project.id }, orderOf(query), query.limit, query.cursor);
+    return this.tasks.list(
+      { ...filter, projectId: project.id },
+      orderOf(query),
+      query.limit,
+      query.cursor,
+    );
   }
 }
 
@@ -76,7 +106,11 @@ export class TaskController {
 
   @Patch()
   @AllowRoles(...TaskPermissions.write)
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The ETag you read; stale → 412, nothing changed' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The ETag you read; stale → 412, nothing changed',
+  })
   @ApiOperation({
     summary: 'Update a task',
     description: 'Owners and admins: any task. Members: tasks they created or are assigned to.',
@@ -109,10 +143,23 @@ export class TaskController {
   @ApiOperation({ summary: 'The task’s history from the audit log, newest first (any member)' })
   @ApiResponse({ status: 200, type: PageOf(TaskActivityResponse) })
   @ProblemResponses(400, 401, 404)
-  async activity(@CurrentTask() task: TaskRow, @Query() query: PageQuery): Promise<Page<TaskActivityResponse>> {
-    const page = await this.auditLog.history({ type: 'task', id: task.id }, query.limit, query.cursor);
+  async activity(
+    @CurrentTask() task: TaskRow,
+    @Query() query: PageQuery,
+  ): Promise<Page<TaskActivityResponse>> {
+    const page = await this.auditLog.history(
+      { type: 'task', id: task.id },
+      query.limit,
+      query.cursor,
+    );
     return {
-      data: page.data.map(({ id, actorId, action, metadata, createdAt }) => ({ id, actorId, action, metadata, createdAt })),
+      data: page.data.map(({ id, actorId, action, metadata, createdAt }) => ({
+        id,
+        actorId,
+        action,
+        metadata,
+        createdAt,
+      })),
       nextCursor: page.nextCursor,
     };
   }

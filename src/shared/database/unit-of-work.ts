@@ -28,6 +28,17 @@ export class UnitOfWork {
   }
 
   /**
+   * Runs `fn` scoped to an org that is being created: in the request's transaction if one
+   * is open (its org setting switched), else in a new one.
+   */
+  async runInOrg<T>(orgId: string, userId: string, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    const transaction = RequestContext.current()?.transaction;
+    if (!transaction?.isOpen) return this.transaction({ role: 'worklane_app', orgId, userId }, fn);
+    await transaction.setOrg(orgId);
+    return fn(transaction.manager);
+  }
+
+  /**
    * A named cross-tenant operation (sign-up, invite lookup by token, a user's own
    * memberships). It runs as `worklane_system`, which the policies of each table it may
    * touch name explicitly — there is no global bypass.
