@@ -16,6 +16,7 @@ export function inviteMail(input: {
   const expires = input.expiresAt.toUTCString();
   return {
     to: input.to,
+    preview: `accept link: ${input.acceptUrl}`,
     subject: `You're invited to join ${input.orgName} on Worklane`,
     text: [
       `${input.inviterName} invited you to join ${input.orgName} on Worklane as ${input.role}.`,

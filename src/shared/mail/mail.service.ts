@@ -12,6 +12,8 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /** Logged when mail goes to the folder instead of SMTP (development): e.g. the link. */
+  preview?: string;
 }
 
 export class MailUnavailable extends DomainError {
@@ -45,12 +47,13 @@ export class MailService {
   /** Sends or throws MailUnavailable (503), so the caller's transaction rolls back. */
   async send(message: MailMessage): Promise<void> {
     try {
-      const info = await this.transport.sendMail({ from: this.from, ...message });
+      const { preview, ...mail } = message;
+      const info = await this.transport.sendMail({ from: this.from, ...mail });
       if (this.dir) {
         await mkdir(this.dir, { recursive: true });
         const file = join(this.dir, `${Date.now()}-${randomBytes(4).toString('hex')}.eml`);
         await writeFile(file, (info as unknown as { message: Buffer }).message);
-        this.logger.log(`mail to ${message.to} written to ${file}`);
+        this.logger.log(`mail to ${message.to} written to ${file}${preview ? ` — ${preview}` : ''}`);
       }
     } catch (error) {
       this.logger.error(`mail to ${message.to} failed: ${String(error)}`);
