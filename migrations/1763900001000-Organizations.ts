@@ -90,16 +90,18 @@ export class Organizations1763900001000 implements MigrationInterface {
     await db.query(`
       CREATE POLICY tenant_isolation ON organizations TO worklane_app
         USING (id = ${CURRENT_ORG}) WITH CHECK (id = ${CURRENT_ORG})`);
-    // A user sees the orgs they belong to (GET /orgs), through their own memberships.
+    // Outside any org (GET /orgs, GET /me) a user sees the orgs they belong to, through
+    // their own memberships; once a request is scoped to an org, only that org.
     await db.query(`
       CREATE POLICY member_of ON organizations FOR SELECT TO worklane_app
-        USING (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = organizations.id AND m.user_id = ${CURRENT_USER}))`);
+        USING (${CURRENT_ORG} IS NULL
+               AND EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = organizations.id AND m.user_id = ${CURRENT_USER}))`);
     await db.query(`
       CREATE POLICY tenant_isolation ON memberships TO worklane_app
         USING (org_id = ${CURRENT_ORG}) WITH CHECK (org_id = ${CURRENT_ORG})`);
     await db.query(`
       CREATE POLICY own_memberships ON memberships FOR SELECT TO worklane_app
-        USING (user_id = ${CURRENT_USER})`);
+        USING (${CURRENT_ORG} IS NULL AND user_id = ${CURRENT_USER})`);
     for (const table of ['invites', 'audit_log']) {
       await db.query(`
         CREATE POLICY tenant_isolation ON ${table} TO worklane_app

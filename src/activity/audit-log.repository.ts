@@ -63,7 +63,7 @@ export class AuditLogRepository {
           AND ($6::timestamptz IS NULL OR created_at >= $6)
           AND ($7::timestamptz IS NULL OR created_at < $7)
           AND ($8::bigint IS NULL OR seq < $8)
-        ORDER BY seq DESC
+        ORDER BY audit_log.seq DESC
         LIMIT $9`,
       [
         orgId,

@@ -3,7 +3,7 @@ import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { DomainEvent } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
-import { decodeCursor, InvalidCursor, Page, toPage } from '../shared/http/pagination';
+import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { AuditEntryResponse } from './dto/audit-log.dto';
 import { AuditFilter, AuditLogRepository } from './audit-log.repository';
 
@@ -42,8 +42,7 @@ export class AuditLogService implements OnModuleInit {
 
   async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
     const { orgId } = RequestContext.tenant();
-    const [seq] = decodeCursor(cursor, 1) ?? [null];
-    if (seq !== null && (typeof seq !== 'string' || !/^\d+$/.test(seq))) throw new InvalidCursor();
+    const [seq] = decodeCursor(cursor, ['int']) ?? [null];
     const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, limit, seq));
     return toPage(found, limit, (e) => [e.seq], AuditEntryResponse.of);
   }

@@ -118,7 +118,7 @@ export class InvitesService implements InviteRedeemer {
 
   async listPending(limit: number, cursor?: string): Promise<Page<InviteResponse>> {
     const { orgId } = RequestContext.tenant();
-    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.invites.listPending(em, orgId, limit, after));
     return toPage(found, limit, (i) => [i.createdKey, i.id], InviteResponse.of);
   }

@@ -23,7 +23,7 @@ export class MembersService {
 
   async list(limit: number, cursor?: string): Promise<Page<MemberResponse>> {
     const { orgId } = RequestContext.tenant();
-    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.repo.listMembers(em, orgId, limit, after));
     return toPage(found, limit, (m) => [m.joinedKey, m.userId], MemberResponse.of);
   }

@@ -33,7 +33,7 @@ export class OrganizationsService {
   }
 
   async listMine(userId: string, limit: number, cursor?: string): Promise<Page<OrganizationResponse>> {
-    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.repo.listForUser(em, userId, limit, after));
     return toPage(found, limit, (o) => [o.joinedKey, o.id], (o) => OrganizationResponse.of(o, o.role));
   }

@@ -34,7 +34,7 @@ export class ProjectsService {
 
   async list(archived: boolean, limit: number, cursor?: string): Promise<Page<ProjectResponse>> {
     const { orgId } = RequestContext.tenant();
-    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.repo.list(em, orgId, archived, limit, after));
     return toPage(found, limit, (p) => [p.createdKey, p.id], ProjectResponse.of);
   }

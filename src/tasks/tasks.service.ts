@@ -73,9 +73,13 @@ export class TasksService implements OnModuleInit {
 
   async list(filter: TaskFilter, order: TaskOrder, limit: number, cursor?: string): Promise<Page<TaskResponse>> {
     const { orgId } = RequestContext.tenant();
-    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    // The cursor names its sort, so a cursor from another sort or order is refused (400).
+    const sortName = `${order.sort}:${order.direction}`;
+    const keyKind = order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'int' : 'timestamp';
+    const keys = decodeCursor(cursor, [{ equals: sortName }, keyKind, 'uuid']);
+    const after = keys ? ([keys[1], keys[2]] as [string, string]) : null;
     const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, order, limit, after));
-    return toPage(found, limit, (t) => [t.sortKey, t.id], TaskResponse.of);
+    return toPage(found, limit, (t) => [sortName, t.sortKey, t.id], TaskResponse.of);
   }
 
   /** `expectedVersion` comes from If-Match; a stale one changes nothing (412). */

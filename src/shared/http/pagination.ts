@@ -37,33 +37,46 @@ export class InvalidCursor extends DomainError {
 }
 
 /** Cursors are opaque to clients: the keyset values of the last row, base64url JSON. */
-export function encodeCursor(keys: Array<string | number | null>): string {
+export function encodeCursor(keys: string[]): string {
   return Buffer.from(JSON.stringify(keys)).toString('base64url');
 }
 
-/** Decodes a cursor into `arity` keys, or throws InvalidCursor (400). */
-export function decodeCursor(cursor: string | undefined, arity: number): Array<string | number | null> | null {
+/** What each key of a cursor must look like, so a tampered cursor is a 400, never a 500. */
+export type CursorKey = 'timestamp' | 'date' | 'int' | 'uuid' | { equals: string };
+
+const KEY_FORMATS: Record<Exclude<CursorKey, { equals: string }>, RegExp> = {
+  // PostgreSQL's text form of timestamptz (DateStyle ISO), as the lists hand it out.
+  timestamp: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2})?$/,
+  date: /^(\d{4}-\d{2}-\d{2}|-?infinity)$/,
+  int: /^-?\d{1,18}$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
+
+function fits(value: unknown, key: CursorKey): boolean {
+  if (typeof value !== 'string') return false;
+  return typeof key === 'object' ? value === key.equals : KEY_FORMATS[key].test(value);
+}
+
+/** Decodes a cursor into keys of the given shape, or throws InvalidCursor (400). */
+export function decodeCursor(cursor: string | undefined, shape: CursorKey[]): string[] | null {
   if (cursor === undefined) return null;
+  let keys: unknown;
   try {
-    const keys = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(keys) &&
-      keys.length === arity &&
-      keys.every((k) => k === null || typeof k === 'string' || typeof k === 'number')
-    ) {
-      return keys;
-    }
+    keys = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // falls through
+    throw new InvalidCursor();
   }
-  throw new InvalidCursor();
+  if (!Array.isArray(keys) || keys.length !== shape.length || !keys.every((k, i) => fits(k, shape[i]!))) {
+    throw new InvalidCursor();
+  }
+  return keys as string[];
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
 export function toPage<R, T>(
   rows: R[],
   limit: number,
-  keysOf: (row: R) => Array<string | number | null>,
+  keysOf: (row: R) => string[],
   map: (row: R) => T,
 ): Page<T> {
   const more = rows.length > limit;
