@@ -1,0 +1,855 @@
+import type { Response } from 'supertest';
+import { createTestApp, TestApp } from './helpers/app';
+import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld } from './helpers/orgs';
+import { SignedInUser } from './helpers/users';
+
+const PROBLEM = /application\/problem\+json/;
+const api = (path: string) => `/api/v1${path}`;
+const CSV_HEADER = 'id,projectId,title,status,priority,assigneeId,dueDate,createdBy,createdAt,updatedAt,completedAt';
+
+interface TaskView {
+  id: string;
+  orgId: string;
+  projectId: string;
+  title: string;
+  description: string | null;
+  status: 'todo' | 'in_progress' | 'done' | 'blocked';
+  priority: 'low' | 'medium' | 'high' | 'urgent';
+  assigneeId: string | null;
+  dueDate: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  version: number;
+}
+
+interface ActivityEntry {
+  id: string;
+  actorId: string | null;
+  action: string;
+  metadata: Record<string, any>;
+  createdAt: string;
+}
+
+/** Status first, but a failure shows the whole body. */
+function expectStatus(res: Response, status: number): void {
+  expect({ status: res.status, body: res.body }).toMatchObject({ status });
+}
+
+function expectProblem(res: Response, status: number, code?: string): void {
+  expectStatus(res, status);
+  expect(res.headers['content-type']).toMatch(PROBLEM);
+  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
+  if (code) expect(res.body.type).toMatch(new RegExp(`(^|/)${code}$`));
+}
+
+function fieldsOf(res: Response): string[] {
+  return [...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field))].sort();
+}
+
+const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id).sort();
+
+/**
+ * The callers of a task-row matrix: the org roles and outsiders of `Caller`, with the
+ * member split by their relation to the task (which decides PATCH and DELETE).
+ */
+type TaskCaller =
+  | 'owner'
+  | 'admin'
+  | 'member as assignee'
+  | 'member as creator'
+  | 'member as neither'
+  | 'viewer'
+  | 'outsider'
+  | 'stranger'
+  | 'anonymous';
+
+const TASK_CALLERS: TaskCaller[] = [
+  'owner',
+  'admin',
+  'member as assignee',
+  'member as creator',
+  'member as neither',
+  'viewer',
+  'outsider',
+  'stranger',
+  'anonymous',
+];
+
+const asCaller = (caller: TaskCaller): Caller => (caller.startsWith('member') ? 'member' : (caller as Caller));
+
+const READ: Record<TaskCaller, number> = {
+  owner: 200,
+  admin: 200,
+  'member as assignee': 200,
+  'member as creator': 200,
+  'member as neither': 200,
+  viewer: 200,
+  outsider: 404,
+  stranger: 404,
+  anonymous: 401,
+};
+const PATCH: Record<TaskCaller, number> = { ...READ, 'member as neither': 403, viewer: 403 };
+const DELETE: Record<TaskCaller, number> = {
+  ...READ,
+  owner: 204,
+  admin: 204,
+  'member as assignee': 403,
+  'member as creator': 204,
+  'member as neither': 403,
+  viewer: 403,
+};
+
+const ROLE_READ: Record<Caller, number> = {
+  owner: 200,
+  admin: 200,
+  member: 200,
+  viewer: 200,
+  outsider: 404,
+  stranger: 404,
+  anonymous: 401,
+};
+const ROLE_CREATE: Record<Caller, number> = { ...ROLE_READ, owner: 201, admin: 201, member: 201, viewer: 403 };
+const ROLE_EXPORT: Record<Caller, number> = { ...ROLE_READ, member: 403, viewer: 403 };
+
+describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, stats, export', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const projectPath = (orgId: string, projectId: string) => api(`/orgs/${orgId}/projects/${projectId}`);
+  const tasksPath = (orgId: string, projectId: string) => `${projectPath(orgId, projectId)}/tasks`;
+  const taskPath = (orgId: string, projectId: string, taskId: string) => `${tasksPath(orgId, projectId)}/${taskId}`;
+  const orgTasksPath = (orgId: string) => api(`/orgs/${orgId}/tasks`);
+  const statsPath = (orgId: string) => api(`/orgs/${orgId}/stats`);
+  const exportPath = (orgId: string) => api(`/orgs/${orgId}/tasks/export.csv`);
+
+  async function createProject(orgId: string, by: SignedInUser, name = `Project ${Math.random()}`): Promise<string> {
+    const res = await t.http().post(api(`/orgs/${orgId}/projects`)).set(by.auth).send({ name });
+    expectStatus(res, 201);
+    return res.body.id;
+  }
+
+  async function createTask(
+    orgId: string,
+    projectId: string,
+    by: SignedInUser,
+    body: Record<string, unknown> = {},
+  ): Promise<TaskView> {
+    const res = await t
+      .http()
+      .post(tasksPath(orgId, projectId))
+      .set(by.auth)
+      .send({ title: 'A task', ...body });
+    expectStatus(res, 201);
+    return res.body;
+  }
+
+  async function getTask(orgId: string, projectId: string, taskId: string, by: SignedInUser): Promise<Response> {
+    return t.http().get(taskPath(orgId, projectId, taskId)).set(by.auth);
+  }
+
+  /** The task as the table owner sees it (RLS bypassed): the ground truth. */
+  async function taskInDb(taskId: string) {
+    const rows: Array<{ title: string; status: string; assignee_id: string | null; version: number }> =
+      await t.dataSource.query(`SELECT title, status, assignee_id, version FROM tasks WHERE id = $1`, [taskId]);
+    return rows[0];
+  }
+
+  async function activityOf(orgId: string, projectId: string, taskId: string, by: SignedInUser) {
+    const res = await t
+      .http()
+      .get(`${taskPath(orgId, projectId, taskId)}/activity`)
+      .query({ limit: 100 })
+      .set(by.auth);
+    expectStatus(res, 200);
+    expect(res.body.nextCursor).toBeNull();
+    return res.body.data as ActivityEntry[];
+  }
+
+  /** A world with one project (`projectId`) made by the owner. */
+  async function projectWorld(): Promise<OrgWorld & { projectId: string }> {
+    const world = await createOrgWorld(t);
+    return { ...world, projectId: await createProject(world.orgId, world.owner) };
+  }
+
+  /**
+   * The task a matrix row acts on, made so that the caller neither created nor is assigned
+   * to it — except for the two member rows that are about exactly that.
+   */
+  async function taskFor(world: OrgWorld & { projectId: string }, caller: TaskCaller): Promise<TaskView> {
+    const make = (by: SignedInUser, assignee: SignedInUser | null) =>
+      createTask(world.orgId, world.projectId, by, { title: `for ${caller}`, assigneeId: assignee?.id ?? null });
+    switch (caller) {
+      case 'owner':
+        return make(world.admin, world.admin);
+      case 'member as assignee':
+        return make(world.owner, world.member);
+      case 'member as creator':
+        return make(world.member, null);
+      case 'member as neither':
+        return make(world.admin, world.admin);
+      default:
+        return make(world.owner, world.owner);
+    }
+  }
+
+  describe('permission matrix', () => {
+    describe('POST /orgs/:orgId/projects/:projectId/tasks', () => {
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_CREATE[c]] as const))('%s → %i', async (caller, expected) => {
+        const world = await projectWorld();
+        const res = await t
+          .http()
+          .post(tasksPath(world.orgId, world.projectId))
+          .set(authOf(world, caller))
+          .send({ title: `by ${caller}` });
+        if (expected === 201) {
+          expectStatus(res, 201);
+          expect(res.body).toEqual({
+            id: expect.any(String),
+            orgId: world.orgId,
+            projectId: world.projectId,
+            title: `by ${caller}`,
+            description: null,
+            status: 'todo',
+            priority: 'medium',
+            assigneeId: null,
+            dueDate: null,
+            createdBy: world[caller as 'owner' | 'admin' | 'member'].id,
+            createdAt: expect.any(String),
+            updatedAt: expect.any(String),
+            completedAt: null,
+            version: expect.any(Number),
+          });
+        } else {
+          expectProblem(res, expected);
+        }
+        // A refused create leaves no row behind.
+        const rows: Array<{ n: number }> = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM tasks WHERE project_id = $1`,
+          [world.projectId],
+        );
+        expect(rows[0]!.n).toBe(expected === 201 ? 1 : 0);
+      });
+    });
+
+    describe('read endpoints', () => {
+      let world: OrgWorld & { projectId: string };
+      const taskOf = {} as Record<TaskCaller, TaskView>;
+      let all: TaskView[];
+
+      beforeAll(async () => {
+        world = await projectWorld();
+        for (const caller of TASK_CALLERS) taskOf[caller] = await taskFor(world, caller);
+        all = Object.values(taskOf);
+      });
+
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
+        'GET /orgs/:orgId/projects/:projectId/tasks: %s → %i',
+        async (caller, expected) => {
+          const res = await t
+            .http()
+            .get(tasksPath(world.orgId, world.projectId))
+            .query({ limit: 100 })
+            .set(authOf(world, caller));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(ids(res.body.data)).toEqual(ids(all));
+          } else {
+            expectProblem(res, expected);
+            expect(res.body.data).toBeUndefined();
+          }
+        },
+      );
+
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
+        'GET /orgs/:orgId/tasks: %s → %i',
+        async (caller, expected) => {
+          const res = await t.http().get(orgTasksPath(world.orgId)).query({ limit: 100 }).set(authOf(world, caller));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(ids(res.body.data)).toEqual(ids(all));
+          } else {
+            expectProblem(res, expected);
+            expect(res.body.data).toBeUndefined();
+          }
+        },
+      );
+
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
+        'GET /orgs/:orgId/stats: %s → %i',
+        async (caller, expected) => {
+          const res = await t.http().get(statsPath(world.orgId)).set(authOf(world, caller));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(res.body).toMatchObject({
+              total: all.length,
+              byStatus: { todo: all.length, in_progress: 0, done: 0, blocked: 0 },
+              completed: 0,
+              pending: all.length,
+              overdue: 0,
+            });
+          } else {
+            expectProblem(res, expected);
+            expect(res.body.total).toBeUndefined();
+          }
+        },
+      );
+
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_EXPORT[c]] as const))(
+        'GET /orgs/:orgId/tasks/export.csv: %s → %i',
+        async (caller, expected) => {
+          const res = await t.http().get(exportPath(world.orgId)).set(authOf(world, caller));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(res.headers['content-type']).toMatch(/^text\/csv/);
+            const lines = res.text.split('\r\n').filter(Boolean);
+            expect(lines[0]).toBe(CSV_HEADER);
+            expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(ids(all));
+          } else {
+            expectProblem(res, expected);
+            for (const task of all) expect(res.text).not.toContain(task.id);
+          }
+        },
+      );
+
+      it.each(TASK_CALLERS.map((c) => [c, READ[c]] as const))(
+        'GET .../tasks/:taskId: %s → %i',
+        async (caller, expected) => {
+          const task = taskOf[caller];
+          const res = await t
+            .http()
+            .get(taskPath(world.orgId, world.projectId, task.id))
+            .set(authOf(world, asCaller(caller)));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(res.body).toEqual(task);
+            expect(res.headers['etag']).toBe(`"${task.version}"`);
+          } else {
+            expectProblem(res, expected);
+            // (`instance` echoes the path, ids included; the task's own fields must not leak.)
+            expect(res.body.id).toBeUndefined();
+            expect(JSON.stringify(res.body)).not.toContain(task.title);
+          }
+        },
+      );
+
+      it.each(TASK_CALLERS.map((c) => [c, READ[c]] as const))(
+        'GET .../tasks/:taskId/activity: %s → %i',
+        async (caller, expected) => {
+          const task = taskOf[caller];
+          const res = await t
+            .http()
+            .get(`${taskPath(world.orgId, world.projectId, task.id)}/activity`)
+            .set(authOf(world, asCaller(caller)));
+          if (expected === 200) {
+            expectStatus(res, 200);
+            expect(res.body.nextCursor).toBeNull();
+            expect(res.body.data.map((e: ActivityEntry) => e.action)).toEqual(['task.created']);
+          } else {
+            expectProblem(res, expected);
+            expect(res.body.data).toBeUndefined();
+          }
+        },
+      );
+    });
+
+    describe('PATCH .../tasks/:taskId', () => {
+      it.each(TASK_CALLERS.map((c) => [c, PATCH[c]] as const))('%s → %i', async (caller, expected) => {
+        const world = await projectWorld();
+        const task = await taskFor(world, caller);
+        const res = await t
+          .http()
+          .patch(taskPath(world.orgId, world.projectId, task.id))
+          .set(authOf(world, asCaller(caller)))
+          .send({ title: 'renamed', priority: 'high' });
+        const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
+        expectStatus(after, 200);
+        if (expected === 200) {
+          expectStatus(res, 200);
+          expect(res.body).toMatchObject({ id: task.id, title: 'renamed', priority: 'high', version: task.version + 1 });
+          expect(after.body).toEqual(res.body);
+        } else {
+          expectProblem(res, expected);
+          // A forbidden write changes nothing.
+          expect(after.body).toEqual(task);
+          expect((await activityOf(world.orgId, world.projectId, task.id, world.owner)).map((e) => e.action)).toEqual([
+            'task.created',
+          ]);
+        }
+      });
+    });
+
+    describe('DELETE .../tasks/:taskId', () => {
+      it.each(TASK_CALLERS.map((c) => [c, DELETE[c]] as const))('%s → %i', async (caller, expected) => {
+        const world = await projectWorld();
+        const task = await taskFor(world, caller);
+        const res = await t
+          .http()
+          .delete(taskPath(world.orgId, world.projectId, task.id))
+          .set(authOf(world, asCaller(caller)));
+        const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
+        if (expected === 204) {
+          expectStatus(res, 204);
+          expect(res.text).toBe('');
+          expectProblem(after, 404);
+          expect(await taskInDb(task.id)).toBeUndefined();
+        } else {
+          expectProblem(res, expected);
+          // A forbidden delete changes nothing.
+          expectStatus(after, 200);
+          expect(after.body).toEqual(task);
+        }
+      });
+    });
+
+    it('lets a member who is assigned but did not create a task update it but not delete it', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.admin, { assigneeId: world.member.id });
+      const patched = await t
+        .http()
+        .patch(taskPath(world.orgId, world.projectId, task.id))
+        .set(world.member.auth)
+        .send({ status: 'in_progress' });
+      expectStatus(patched, 200);
+      const deleted = await t.http().delete(taskPath(world.orgId, world.projectId, task.id)).set(world.member.auth);
+      expectProblem(deleted, 403);
+      expectStatus(await getTask(world.orgId, world.projectId, task.id, world.owner), 200);
+    });
+  });
+
+  describe('validation', () => {
+    let world: OrgWorld & { projectId: string };
+
+    beforeAll(async () => {
+      world = await projectWorld();
+    });
+
+    it.each([
+      ['an empty title', { title: '' }, 'title'],
+      ['a 201-character title', { title: 't'.repeat(201) }, 'title'],
+      ['an unknown status', { title: 'ok', status: 'started' }, 'status'],
+      ['an unknown priority', { title: 'ok', priority: 'critical' }, 'priority'],
+      ['a malformed dueDate', { title: 'ok', dueDate: '31/12/2026' }, 'dueDate'],
+      ['a malformed assigneeId', { title: 'ok', assigneeId: 'bob' }, 'assigneeId'],
+      ['an unknown field', { title: 'ok', version: 7 }, 'version'],
+    ])('POST rejects %s with 400 naming the field', async (_label, body, field) => {
+      const res = await t.http().post(tasksPath(world.orgId, world.projectId)).set(world.owner.auth).send(body);
+      expectProblem(res, 400);
+      expect(fieldsOf(res)).toEqual([field]);
+    });
+
+    describe('assignee', () => {
+      const notAssignable: Array<[string, (w: OrgWorld) => string]> = [
+        ['a viewer of the org', (w) => w.viewer.id],
+        ['a user who is a member of no org', (w) => w.outsider.id],
+        ['a user of another org (the stranger)', (w) => w.stranger.id],
+        ['an id that is no user at all', () => '00000000-0000-4000-8000-000000000000'],
+      ];
+
+      it.each(notAssignable)('POST answers 400 on assigneeId for %s, and creates nothing', async (_label, idOf) => {
+        const w = await projectWorld();
+        const res = await t
+          .http()
+          .post(tasksPath(w.orgId, w.projectId))
+          .set(w.owner.auth)
+          .send({ title: 'assign me', assigneeId: idOf(w) });
+        expectProblem(res, 400);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
+        const list = await t.http().get(tasksPath(w.orgId, w.projectId)).set(w.owner.auth);
+        expect(list.body.data).toEqual([]);
+      });
+
+      it.each(notAssignable)('PATCH answers 400 on assigneeId for %s, and changes nothing', async (_label, idOf) => {
+        const w = await projectWorld();
+        const task = await createTask(w.orgId, w.projectId, w.owner, { assigneeId: w.member.id });
+        const res = await t
+          .http()
+          .patch(taskPath(w.orgId, w.projectId, task.id))
+          .set(w.owner.auth)
+          .send({ assigneeId: idOf(w), title: 'changed too' });
+        expectProblem(res, 400);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
+        const after = await getTask(w.orgId, w.projectId, task.id, w.owner);
+        expect(after.body).toEqual(task);
+      });
+
+      it('accepts the owner, an admin and a member as assignee, and null to unassign', async () => {
+        const w = await projectWorld();
+        for (const user of [w.owner, w.admin, w.member]) {
+          const task = await createTask(w.orgId, w.projectId, w.admin, { assigneeId: user.id });
+          expect(task.assigneeId).toBe(user.id);
+          const res = await t
+            .http()
+            .patch(taskPath(w.orgId, w.projectId, task.id))
+            .set(w.admin.auth)
+            .send({ assigneeId: null });
+          expectStatus(res, 200);
+          expect(res.body.assigneeId).toBeNull();
+        }
+      });
+    });
+  });
+
+  describe('completedAt', () => {
+    it('is set when the status becomes done and cleared when it leaves done', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.member);
+      expect(task.completedAt).toBeNull();
+      const path = taskPath(world.orgId, world.projectId, task.id);
+
+      const progress = await t.http().patch(path).set(world.member.auth).send({ status: 'in_progress' });
+      expectStatus(progress, 200);
+      expect(progress.body.completedAt).toBeNull();
+
+      const done = await t.http().patch(path).set(world.member.auth).send({ status: 'done' });
+      expectStatus(done, 200);
+      expect(done.body.status).toBe('done');
+      expect(typeof done.body.completedAt).toBe('string');
+      expect(Number.isNaN(Date.parse(done.body.completedAt))).toBe(false);
+
+      // Other edits leave it alone while the task stays done.
+      const retitled = await t.http().patch(path).set(world.member.auth).send({ title: 'still done' });
+      expectStatus(retitled, 200);
+      expect(retitled.body.completedAt).toBe(done.body.completedAt);
+
+      const reopened = await t.http().patch(path).set(world.member.auth).send({ status: 'blocked' });
+      expectStatus(reopened, 200);
+      expect(reopened.body.completedAt).toBeNull();
+      expect((await getTask(world.orgId, world.projectId, task.id, world.viewer)).body.completedAt).toBeNull();
+    });
+
+    it('is set on a task created as done', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.owner, { status: 'done' });
+      expect(typeof task.completedAt).toBe('string');
+    });
+  });
+
+  describe('versions and ETags', () => {
+    it('answers ETag "<version>" on POST, GET and PATCH, and increments the version on every change', async () => {
+      const world = await projectWorld();
+      const created = await t.http().post(tasksPath(world.orgId, world.projectId)).set(world.owner.auth).send({ title: 'v' });
+      expectStatus(created, 201);
+      const v0 = created.body.version as number;
+      expect(Number.isInteger(v0)).toBe(true);
+      expect(created.headers['etag']).toBe(`"${v0}"`);
+      const path = taskPath(world.orgId, world.projectId, created.body.id);
+
+      const read = await t.http().get(path).set(world.viewer.auth);
+      expectStatus(read, 200);
+      expect(read.headers['etag']).toBe(`"${v0}"`);
+
+      const changes = [{ title: 'v2' }, { status: 'done' }, { assigneeId: world.member.id }, { dueDate: '2030-01-02' }];
+      for (const [i, change] of changes.entries()) {
+        const res = await t.http().patch(path).set(world.owner.auth).send(change);
+        expectStatus(res, 200);
+        expect(res.body.version).toBe(v0 + i + 1);
+        expect(res.headers['etag']).toBe(`"${v0 + i + 1}"`);
+      }
+      const last = await t.http().get(path).set(world.owner.auth);
+      expect(last.headers['etag']).toBe(`"${v0 + changes.length}"`);
+      expect(last.body).toMatchObject({
+        title: 'v2',
+        status: 'done',
+        assigneeId: world.member.id,
+        dueDate: '2030-01-02',
+        version: v0 + changes.length,
+      });
+
+      // dueDate: null clears it.
+      const cleared = await t.http().patch(path).set(world.owner.auth).send({ dueDate: null });
+      expectStatus(cleared, 200);
+      expect(cleared.body.dueDate).toBeNull();
+    });
+
+    it('answers 412 to a stale If-Match and changes nothing; a matching If-Match succeeds', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.member, { title: 'original' });
+      const path = taskPath(world.orgId, world.projectId, task.id);
+      const first = await t
+        .http()
+        .patch(path)
+        .set(world.member.auth)
+        .set('If-Match', `"${task.version}"`)
+        .send({ title: 'first' });
+      expectStatus(first, 200);
+      expect(first.body.version).toBe(task.version + 1);
+
+      // Another writer still holds the first version.
+      const stale = await t
+        .http()
+        .patch(path)
+        .set(world.admin.auth)
+        .set('If-Match', `"${task.version}"`)
+        .send({ title: 'second', status: 'done' });
+      expectProblem(stale, 412);
+      const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
+      expect(after.body).toEqual(first.body);
+      expect(after.headers['etag']).toBe(`"${first.body.version}"`);
+
+      const fresh = await t
+        .http()
+        .patch(path)
+        .set(world.admin.auth)
+        .set('If-Match', after.headers['etag']!)
+        .send({ title: 'second' });
+      expectStatus(fresh, 200);
+      expect(fresh.body).toMatchObject({ title: 'second', version: first.body.version + 1 });
+    });
+  });
+
+  describe('removing a member from the org', () => {
+    it('unassigns their tasks, each with a task.assigned entry whose after.assigneeId is null', async () => {
+      const world = await projectWorld();
+      const other = await createProject(world.orgId, world.owner);
+      const theirs = [
+        await createTask(world.orgId, world.projectId, world.owner, { title: 'm1', assigneeId: world.member.id }),
+        await createTask(world.orgId, other, world.admin, { title: 'm2', assigneeId: world.member.id }),
+      ];
+      const admins = await createTask(world.orgId, world.projectId, world.owner, {
+        title: 'a1',
+        assigneeId: world.admin.id,
+      });
+
+      const removed = await t
+        .http()
+        .delete(api(`/orgs/${world.orgId}/members/${world.member.id}`))
+        .set(world.owner.auth);
+      expectStatus(removed, 204);
+
+      for (const task of theirs) {
+        const res = await getTask(world.orgId, task.projectId, task.id, world.owner);
+        expectStatus(res, 200);
+        expect(res.body.assigneeId).toBeNull();
+        expect(res.body.version).toBeGreaterThan(task.version);
+        const activity = await activityOf(world.orgId, task.projectId, task.id, world.owner);
+        expect(activity[0]).toMatchObject({
+          action: 'task.assigned',
+          metadata: { before: { assigneeId: world.member.id }, after: { assigneeId: null } },
+        });
+        expect(activity.filter((e) => e.action === 'task.assigned')).toHaveLength(1);
+      }
+
+      // Someone else's task is untouched.
+      const untouched = await getTask(world.orgId, world.projectId, admins.id, world.owner);
+      expect(untouched.body).toEqual(admins);
+      const mine = await t.http().get(orgTasksPath(world.orgId)).query({ assigneeId: world.member.id }).set(world.owner.auth);
+      expectStatus(mine, 200);
+      expect(mine.body.data).toEqual([]);
+    });
+  });
+
+  describe('activity', () => {
+    it('lists task.created, task.updated, task.status_changed and task.assigned with before/after, newest first', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.member, { title: 'Plan', priority: 'low' });
+      const path = taskPath(world.orgId, world.projectId, task.id);
+      expectStatus(await t.http().patch(path).set(world.member.auth).send({ title: 'Plan v2', priority: 'high' }), 200);
+      expectStatus(await t.http().patch(path).set(world.admin.auth).send({ status: 'in_progress' }), 200);
+      expectStatus(await t.http().patch(path).set(world.owner.auth).send({ assigneeId: world.admin.id }), 200);
+
+      const activity = await activityOf(world.orgId, world.projectId, task.id, world.viewer);
+      expect(activity.map((e) => e.action)).toEqual([
+        'task.assigned',
+        'task.status_changed',
+        'task.updated',
+        'task.created',
+      ]);
+      const [assigned, statusChanged, updated, created] = activity;
+      for (const entry of activity) {
+        expect(entry).toEqual({
+          id: expect.any(String),
+          actorId: expect.any(String),
+          action: expect.any(String),
+          metadata: expect.any(Object),
+          createdAt: expect.any(String),
+        });
+      }
+      expect(created!.actorId).toBe(world.member.id);
+      expect(updated!).toMatchObject({
+        actorId: world.member.id,
+        metadata: { before: { title: 'Plan', priority: 'low' }, after: { title: 'Plan v2', priority: 'high' } },
+      });
+      expect(Object.keys(updated!.metadata.before).sort()).toEqual(['priority', 'title']);
+      expect(statusChanged!).toMatchObject({
+        actorId: world.admin.id,
+        metadata: { before: { status: 'todo' }, after: { status: 'in_progress' } },
+      });
+      expect(assigned!).toMatchObject({
+        actorId: world.owner.id,
+        metadata: { before: { assigneeId: null }, after: { assigneeId: world.admin.id } },
+      });
+
+      // The same entries are in the org's audit log, as task targets.
+      const audit = await t
+        .http()
+        .get(api(`/orgs/${world.orgId}/audit-log`))
+        .query({ targetType: 'task', targetId: task.id, limit: 100 })
+        .set(world.owner.auth);
+      expectStatus(audit, 200);
+      expect(audit.body.data.map((e: { id: string }) => e.id)).toEqual(activity.map((e) => e.id));
+    });
+
+    it('records task.deleted in the audit log', async () => {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.member);
+      expectStatus(
+        await t.http().delete(taskPath(world.orgId, world.projectId, task.id)).set(world.member.auth),
+        204,
+      );
+      const audit = await t
+        .http()
+        .get(api(`/orgs/${world.orgId}/audit-log`))
+        .query({ targetType: 'task', targetId: task.id })
+        .set(world.owner.auth);
+      expectStatus(audit, 200);
+      expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['task.deleted', 'task.created']);
+      expect(audit.body.data[0].actorId).toBe(world.member.id);
+    });
+  });
+
+  describe('cross-tenant', () => {
+    /** Org A with a project, a task in it, and a second project; org B (the stranger's) with its own. */
+    async function twoTenants() {
+      const world = await projectWorld();
+      const task = await createTask(world.orgId, world.projectId, world.member, {
+        title: 'A secret task',
+        assigneeId: world.member.id,
+      });
+      const otherProjectId = await createProject(world.orgId, world.owner);
+      const otherTask = await createTask(world.orgId, otherProjectId, world.owner, { title: 'A second secret' });
+      const bProjectId = await createProject(world.otherOrgId, world.stranger);
+      const bTask = await createTask(world.otherOrgId, bProjectId, world.stranger, { title: 'B task' });
+      return { ...world, task, otherProjectId, otherTask, bProjectId, bTask };
+    }
+
+    it('answers the stranger 404 with every id of org A, on every endpoint, and changes nothing', async () => {
+      const w = await twoTenants();
+      const s = w.stranger.auth;
+      const A = w.orgId;
+      const B = w.otherOrgId;
+      const responses: Array<[string, Response]> = [];
+      const probe = async (label: string, req: Promise<Response>) => responses.push([label, await req]);
+      for (const org of [A, B]) {
+        await probe(`${org} POST tasks`, t.http().post(tasksPath(org, w.projectId)).set(s).send({ title: 'x' }));
+        await probe(`${org} GET tasks`, t.http().get(tasksPath(org, w.projectId)).set(s));
+        await probe(`${org} GET task`, t.http().get(taskPath(org, w.projectId, w.task.id)).set(s));
+        await probe(
+          `${org} PATCH task`,
+          t.http().patch(taskPath(org, w.projectId, w.task.id)).set(s).send({ title: 'pwned' }),
+        );
+        await probe(`${org} DELETE task`, t.http().delete(taskPath(org, w.projectId, w.task.id)).set(s));
+        await probe(`${org} GET activity`, t.http().get(`${taskPath(org, w.projectId, w.task.id)}/activity`).set(s));
+        // Org A's task id under the stranger's own project.
+        await probe(`${org} GET task via B project`, t.http().get(taskPath(org, w.bProjectId, w.task.id)).set(s));
+        await probe(
+          `${org} PATCH task via B project`,
+          t.http().patch(taskPath(org, w.bProjectId, w.task.id)).set(s).send({ title: 'pwned' }),
+        );
+        await probe(`${org} DELETE task via B project`, t.http().delete(taskPath(org, w.bProjectId, w.task.id)).set(s));
+        await probe(
+          `${org} GET activity via B project`,
+          t.http().get(`${taskPath(org, w.bProjectId, w.task.id)}/activity`).set(s),
+        );
+      }
+      await probe('A GET org tasks', t.http().get(orgTasksPath(A)).set(s));
+      await probe('A GET stats', t.http().get(statsPath(A)).set(s));
+      await probe('A GET export', t.http().get(exportPath(A)).set(s));
+
+      for (const [label, res] of responses) {
+        expect({ label, status: res.status }).toEqual({ label, status: 404 });
+        expect(res.text).not.toContain('secret');
+      }
+      const after = await getTask(A, w.projectId, w.task.id, w.owner);
+      expect(after.body).toEqual(w.task);
+    });
+
+    it('answers an org A member 404 for a taskId of another project of the same org', async () => {
+      const w = await twoTenants();
+      const path = taskPath(w.orgId, w.projectId, w.otherTask.id);
+      // The member created w.task, not w.otherTask; use the owner too, who could touch anything.
+      for (const user of [w.member, w.owner]) {
+        expectProblem(await t.http().get(path).set(user.auth), 404);
+        expectProblem(await t.http().patch(path).set(user.auth).send({ title: 'moved?' }), 404);
+        expectProblem(await t.http().delete(path).set(user.auth), 404);
+        expectProblem(await t.http().get(`${path}/activity`).set(user.auth), 404);
+      }
+      const after = await getTask(w.orgId, w.otherProjectId, w.otherTask.id, w.owner);
+      expect(after.body).toEqual(w.otherTask);
+    });
+
+    it('answers 200 with no rows to a projectId filter naming org B’s project', async () => {
+      const w = await twoTenants();
+      const list = await t.http().get(orgTasksPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      expectStatus(list, 200);
+      expect(list.body).toEqual({ data: [], nextCursor: null });
+
+      const csv = await t.http().get(exportPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      expectStatus(csv, 200);
+      expect(csv.text.split('\r\n').filter(Boolean)).toEqual([CSV_HEADER]);
+
+      const stats = await t.http().get(statsPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      expect([200, 404]).toContain(stats.status);
+      if (stats.status === 200) expect(stats.body).toMatchObject({ total: 0, byAssignee: [] });
+    });
+
+    it('answers 400 to a PATCH assigning an org B user, and changes nothing', async () => {
+      const w = await twoTenants();
+      const res = await t
+        .http()
+        .patch(taskPath(w.orgId, w.projectId, w.task.id))
+        .set(w.owner.auth)
+        .send({ assigneeId: w.stranger.id });
+      expectProblem(res, 400);
+      expect(fieldsOf(res)).toEqual(['assigneeId']);
+      expect((await getTask(w.orgId, w.projectId, w.task.id, w.owner)).body).toEqual(w.task);
+    });
+
+    it('never shows an org A task to the stranger in their own org’s lists, stats or export', async () => {
+      const w = await twoTenants();
+      const s = w.stranger.auth;
+      const aIds = [w.task.id, w.otherTask.id];
+
+      const queries: Array<Record<string, string>> = [
+        {},
+        { assigneeId: w.member.id },
+        { assigneeId: 'me' },
+        { projectId: w.projectId },
+        { q: 'secret' },
+        { status: 'todo,in_progress,done,blocked' },
+      ];
+      for (const query of queries) {
+        const list = await t.http().get(orgTasksPath(w.otherOrgId)).query({ limit: 100, ...query }).set(s);
+        expectStatus(list, 200);
+        for (const id of aIds) expect(ids(list.body.data)).not.toContain(id);
+        const csv = await t.http().get(exportPath(w.otherOrgId)).query(query).set(s);
+        expectStatus(csv, 200);
+        for (const id of aIds) expect(csv.text).not.toContain(id);
+        expect(csv.text).not.toContain('secret');
+      }
+      const all = await t.http().get(orgTasksPath(w.otherOrgId)).query({ limit: 100 }).set(s);
+      expect(ids(all.body.data)).toEqual([w.bTask.id]);
+      const projectList = await t.http().get(tasksPath(w.otherOrgId, w.bProjectId)).set(s);
+      expect(ids(projectList.body.data)).toEqual([w.bTask.id]);
+
+      const stats = await t.http().get(statsPath(w.otherOrgId)).set(s);
+      expectStatus(stats, 200);
+      expect(stats.body).toEqual({
+        total: 1,
+        byStatus: { todo: 1, in_progress: 0, done: 0, blocked: 0 },
+        completed: 0,
+        pending: 1,
+        overdue: 0,
+        byAssignee: [{ assigneeId: null, count: 1 }],
+      });
+      const scoped = await t.http().get(statsPath(w.otherOrgId)).query({ projectId: w.projectId }).set(s);
+      expect([200, 404]).toContain(scoped.status);
+      if (scoped.status === 200) expect(scoped.body.total).toBe(0);
+    });
+  });
+});
