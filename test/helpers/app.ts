@@ -21,8 +21,8 @@ export async function createTestApp(
 ): Promise<TestApp> {
   Object.assign(process.env, options.env ?? {});
   // Loaded here, not at the top, so that `env` is in place when the config module reads it.
-  const { AppModule } = require('../../src/app.module') as typeof import('../../src/app.module');
-  const { configureApp, createAdapter } = require('../../src/bootstrap') as typeof import('../../src/bootstrap');
+  const { AppModule } = await import('../../src/app.module');
+  const { configureApp, createAdapter } = await import('../../src/bootstrap');
 
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule, ...(options.extra?.imports ?? [])],
