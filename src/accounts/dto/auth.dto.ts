@@ -1,11 +1,9 @@
-import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Optional, Trim } from '../../shared/http/dto';
+import { IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
 export class RegisterDto {
   /** Case does not matter: stored lower-cased. */
-  @Transform(trim)
+  @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -15,13 +13,13 @@ export class RegisterDto {
   @Length(8, 128)
   password!: string;
 
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100)
   name!: string;
 
   /** An invite token: the new account joins that org in the same transaction. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -29,7 +27,7 @@ export class RegisterDto {
 }
 
 export class LoginDto {
-  @Transform(trim)
+  @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -48,14 +46,14 @@ export class RefreshDto {
 }
 
 export class UpdateMeDto {
-  @IsOptional()
-  @Transform(trim)
+  @Optional()
+  @Trim()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @IsOptional()
-  @Transform(trim)
+  @Optional()
+  @Trim()
   @IsEmail()
   @MaxLength(254)
   email?: string;

@@ -28,13 +28,21 @@ export class AuditLogQuery extends PageQuery {
   @MaxLength(100)
   targetId?: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Entries at or after this instant' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Entries at or after this instant',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
   since?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Entries before this instant' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Entries before this instant',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
@@ -52,7 +60,11 @@ export class AuditEntryResponse {
   targetType!: string | null;
   @ApiProperty({ type: String, nullable: true })
   targetId!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { before: { role: 'member' }, after: { role: 'admin' } } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { before: { role: 'member' }, after: { role: 'admin' } },
+  })
   metadata!: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true })
   requestId!: string | null;

@@ -1,6 +1,7 @@
+import { Optional } from '../../shared/http/dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
 import { OrgRole } from '../../shared/database/request-context';
 import type { InviteRow } from '../invites.repository';
 import { ROLES } from './organization.dto';
@@ -11,7 +12,7 @@ import { ROLES } from './organization.dto';
  */
 export class CreateInviteDto {
   @ApiPropertyOptional({ description: 'Send an email invite to this address' })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail()
   @MaxLength(254)
@@ -21,15 +22,23 @@ export class CreateInviteDto {
   @IsIn(ROLES)
   role!: OrgRole;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'Link invites only: how many may join with it' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    description: 'Link invites only: how many may join with it',
+  })
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(1000)
   maxUses?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 720, description: 'Default: INVITE_TTL_HOURS (7 days)' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 720,
+    description: 'Default: INVITE_TTL_HOURS (7 days)',
+  })
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(720)

@@ -1,21 +1,18 @@
+import { Optional, Nullable, Trim } from '../../shared/http/dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PageQuery } from '../../shared/http/pagination';
 import type { ProjectRow } from '../projects.repository';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-
 export class CreateProjectDto {
   /** 1–100 characters, unique in the org whatever the case. */
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100)
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 10000, nullable: true })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
@@ -23,22 +20,21 @@ export class CreateProjectDto {
 
 export class UpdateProjectDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
-  @Transform(trim)
+  @Optional()
+  @Trim()
   @IsString()
   @Length(1, 100)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 10000, nullable: true })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
   /** Archived projects take no new tasks and leave the default list. */
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   archived?: boolean;
 }

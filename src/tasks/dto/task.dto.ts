@@ -1,3 +1,4 @@
+import { Optional, Nullable, Trim } from '../../shared/http/dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -20,45 +21,47 @@ export const PRIORITIES: TaskPriority[] = ['low', 'medium', 'high', 'urgent'];
 export const SORTS: TaskSort[] = ['createdAt', 'updatedAt', 'dueDate', 'priority'];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** `status=a&status=b` and `status=a,b` alike. */
 const list = ({ value }: { value: unknown }) =>
-  (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
-
+  (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 export class CreateTaskDto {
   /** 1–200 characters. */
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 200)
   title!: string;
 
   @ApiPropertyOptional({ maxLength: 10000, nullable: true })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
   @ApiPropertyOptional({ enum: STATUSES, default: 'todo' })
-  @IsOptional()
+  @Optional()
   @IsIn(STATUSES)
   status?: TaskStatus;
 
   @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: TaskPriority;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'A member of the org who is not a viewer' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'A member of the org who is not a viewer',
+  })
+  @Nullable()
   @IsUUID()
   assigneeId?: string | null;
 
   @ApiPropertyOptional({ example: '2026-12-31', nullable: true })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @IsISO8601({ strict: true })
   @Matches(DATE, { message: 'dueDate must be a date as YYYY-MM-DD' })
@@ -67,38 +70,35 @@ export class CreateTaskDto {
 
 export class UpdateTaskDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
-  @Transform(trim)
+  @Optional()
+  @Trim()
   @IsString()
   @Length(1, 200)
   title?: string;
 
   @ApiPropertyOptional({ maxLength: 10000, nullable: true })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
   @ApiPropertyOptional({ enum: STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(STATUSES)
   status?: TaskStatus;
 
   @ApiPropertyOptional({ enum: PRIORITIES })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: TaskPriority;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null unassigns' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsUUID()
   assigneeId?: string | null;
 
   @ApiPropertyOptional({ example: '2026-12-31', nullable: true, description: 'null clears' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsString()
   @IsISO8601({ strict: true })
   @Matches(DATE, { message: 'dueDate must be a date as YYYY-MM-DD' })
