@@ -1,8 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { createTestApp, TestApp } from './helpers/app';
-import { registerUser, uniqueEmail } from './helpers/users';
-
-const PROBLEM = /application\/problem\+json/;
+import { PROBLEM } from './helpers/problems';
+import { registerUser, SignedInUser, uniqueEmail } from './helpers/users';
 
 describe('accounts: /auth and /me', () => {
   let t: TestApp;
@@ -12,10 +11,18 @@ describe('accounts: /auth and /me', () => {
   });
   afterAll(() => t.close());
 
+  const refresh = (refreshToken: string) =>
+    t.http().post('/api/v1/auth/refresh').send({ refreshToken });
+  const logIn = (user: SignedInUser) =>
+    t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password });
+
   describe('POST /auth/register', () => {
     it('creates the account and answers 201 with a token pair and no secret fields', async () => {
       const email = uniqueEmail('Reg').replace('reg', 'ReG');
-      const res = await t.http().post('/api/v1/auth/register').send({ email, password: 'long enough', name: ' Ada ' });
+      const res = await t
+        .http()
+        .post('/api/v1/auth/register')
+        .send({ email, password: 'long enough', name: ' Ada ' });
       expect(res.status).toBe(201);
       expect(res.body.user).toEqual({
         id: expect.any(String),
@@ -42,7 +49,10 @@ describe('accounts: /auth and /me', () => {
 
     it('rejects passwords shorter than 8 or longer than 128 characters', async () => {
       for (const password of ['short77', 'x'.repeat(129)]) {
-        const res = await t.http().post('/api/v1/auth/register').send({ email: uniqueEmail(), password, name: 'P' });
+        const res = await t
+          .http()
+          .post('/api/v1/auth/register')
+          .send({ email: uniqueEmail(), password, name: 'P' });
         expect(res.status).toBe(400);
         expect(res.body.errors).toEqual([expect.objectContaining({ field: 'password' })]);
       }
@@ -79,7 +89,10 @@ describe('accounts: /auth and /me', () => {
 
     it('answers an unknown email and a wrong password with the same 401', async () => {
       const user = await registerUser(t);
-      const wrong = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'wrong password' });
+      const wrong = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'wrong password' });
       const unknown = await t
         .http()
         .post('/api/v1/auth/login')
@@ -94,47 +107,48 @@ describe('accounts: /auth and /me', () => {
   describe('refresh tokens', () => {
     it('rotates: a refresh returns a new pair and spends the old token', async () => {
       const user = await registerUser(t);
-      const first = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      const first = await refresh(user.refreshToken);
       expect(first.status).toBe(200);
       expect(first.body.refreshToken).not.toBe(user.refreshToken);
-      const me = await t.http().get('/api/v1/me').set('Authorization', `Bearer ${first.body.accessToken}`);
+      const me = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', `Bearer ${first.body.accessToken}`);
       expect(me.status).toBe(200);
-      const second = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: first.body.refreshToken });
+      const second = await refresh(first.body.refreshToken);
       expect(second.status).toBe(200);
     });
 
     it('revokes the whole family when a spent token is presented again', async () => {
       const user = await registerUser(t);
-      const rotated = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      const rotated = await refresh(user.refreshToken);
       expect(rotated.status).toBe(200);
 
-      const replay = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      const replay = await refresh(user.refreshToken);
       expect(replay.status).toBe(401);
       expect(replay.body.type).toMatch(/refresh-token-reused$/);
 
-      const newest = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: rotated.body.refreshToken });
+      const newest = await refresh(rotated.body.refreshToken);
       expect(newest.status).toBe(401);
     });
 
     it('leaves the other sessions of the user alone when one family is revoked', async () => {
       const user = await registerUser(t);
-      const other = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password });
-      await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
-      await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
-      const res = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: other.body.refreshToken });
+      const other = await logIn(user);
+      await refresh(user.refreshToken);
+      await refresh(user.refreshToken);
+      const res = await refresh(other.body.refreshToken);
       expect(res.status).toBe(200);
     });
 
     it('lets exactly one of two concurrent refreshes with the same token win', async () => {
       const user = await registerUser(t);
-      const results = await Promise.all(
-        [1, 2].map(() => t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })),
-      );
+      const results = await Promise.all([1, 2].map(() => refresh(user.refreshToken)));
       expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
     });
 
     it('answers 401 to an unknown token and 400 to a missing one', async () => {
-      const unknown = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: 'x'.repeat(43) });
+      const unknown = await refresh('x'.repeat(43));
       expect(unknown.status).toBe(401);
       expect(unknown.body.type).toMatch(/invalid-refresh-token$/);
       const missing = await t.http().post('/api/v1/auth/refresh').send({});
@@ -148,7 +162,7 @@ describe('accounts: /auth and /me', () => {
           WHERE session_id IN (SELECT id FROM auth_sessions WHERE user_id = $1)`,
         [user.id],
       );
-      const res = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      const res = await refresh(user.refreshToken);
       expect(res.status).toBe(401);
     });
   });
@@ -156,24 +170,23 @@ describe('accounts: /auth and /me', () => {
   describe('logout', () => {
     it('POST /auth/logout ends only the session of the given token', async () => {
       const user = await registerUser(t);
-      const other = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password });
-      const res = await t.http().post('/api/v1/auth/logout').send({ refreshToken: user.refreshToken });
+      const other = await logIn(user);
+      const res = await t
+        .http()
+        .post('/api/v1/auth/logout')
+        .send({ refreshToken: user.refreshToken });
       expect(res.status).toBe(204);
-      expect((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(401);
-      expect(
-        (await t.http().post('/api/v1/auth/refresh').send({ refreshToken: other.body.refreshToken })).status,
-      ).toBe(200);
+      expect((await refresh(user.refreshToken)).status).toBe(401);
+      expect((await refresh(other.body.refreshToken)).status).toBe(200);
     });
 
     it('POST /auth/logout-all ends every session of the caller', async () => {
       const user = await registerUser(t);
-      const devices = await Promise.all(
-        [1, 2].map(() => t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password })),
-      );
+      const devices = await Promise.all([1, 2].map(() => logIn(user)));
       const res = await t.http().post('/api/v1/auth/logout-all').set(user.auth);
       expect(res.status).toBe(204);
       for (const token of [user.refreshToken, ...devices.map((d) => d.body.refreshToken)]) {
-        expect((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: token })).status).toBe(401);
+        expect((await refresh(token)).status).toBe(401);
       }
     });
 
@@ -195,9 +208,18 @@ describe('accounts: /auth and /me', () => {
       const user = await registerUser(t);
       const expired = await t.app
         .get(JwtService)
-        .signAsync({ sub: user.id, sid: '00000000-0000-0000-0000-000000000000' }, { expiresIn: -10 });
-      const forged = user.accessToken.slice(0, -3) + (user.accessToken.endsWith('abc') ? 'xyz' : 'abc');
-      for (const header of [undefined, 'Bearer nonsense', `Bearer ${expired}`, `Bearer ${forged}`]) {
+        .signAsync(
+          { sub: user.id, sid: '00000000-0000-0000-0000-000000000000' },
+          { expiresIn: -10 },
+        );
+      const forged =
+        user.accessToken.slice(0, -3) + (user.accessToken.endsWith('abc') ? 'xyz' : 'abc');
+      for (const header of [
+        undefined,
+        'Bearer nonsense',
+        `Bearer ${expired}`,
+        `Bearer ${forged}`,
+      ]) {
         const req = t.http().get('/api/v1/me');
         const res = await (header ? req.set('Authorization', header) : req);
         expect(res.status).toBe(401);
@@ -209,37 +231,51 @@ describe('accounts: /auth and /me', () => {
       const user = await registerUser(t);
       const other = await registerUser(t);
       const newEmail = uniqueEmail('renamed');
-      const res = await t.http().patch('/api/v1/me').set(user.auth).send({ name: 'New Name', email: newEmail.toUpperCase() });
+      const res = await t
+        .http()
+        .patch('/api/v1/me')
+        .set(user.auth)
+        .send({ name: 'New Name', email: newEmail.toUpperCase() });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ name: 'New Name', email: newEmail });
       const taken = await t.http().patch('/api/v1/me').set(user.auth).send({ email: other.email });
       expect(taken.status).toBe(409);
-      const login = await t.http().post('/api/v1/auth/login').send({ email: newEmail, password: user.password });
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: newEmail, password: user.password });
       expect(login.status).toBe(200);
     });
 
     it('PATCH /me rejects fields a user may not set', async () => {
       const user = await registerUser(t);
-      const res = await t.http().patch('/api/v1/me').set(user.auth).send({ passwordHash: 'x', id: 'y' });
+      const res = await t
+        .http()
+        .patch('/api/v1/me')
+        .set(user.auth)
+        .send({ passwordHash: 'x', id: 'y' });
       expect(res.status).toBe(400);
     });
 
     it('POST /me/password keeps the current session and ends every other one', async () => {
       const user = await registerUser(t);
-      const other = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password });
+      const other = await logIn(user);
       const res = await t
         .http()
         .post('/api/v1/me/password')
         .set(user.auth)
         .send({ currentPassword: user.password, newPassword: 'a brand new password' });
       expect(res.status).toBe(204);
-      expect((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: other.body.refreshToken })).status).toBe(401);
-      expect((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(200);
+      expect((await refresh(other.body.refreshToken)).status).toBe(401);
+      expect((await refresh(user.refreshToken)).status).toBe(200);
+      expect((await logIn(user)).status).toBe(401);
       expect(
-        (await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password })).status,
-      ).toBe(401);
-      expect(
-        (await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'a brand new password' })).status,
+        (
+          await t
+            .http()
+            .post('/api/v1/auth/login')
+            .send({ email: user.email, password: 'a brand new password' })
+        ).status,
       ).toBe(200);
     });
 
@@ -251,9 +287,7 @@ describe('accounts: /auth and /me', () => {
         .set(user.auth)
         .send({ currentPassword: 'not my password', newPassword: 'a brand new password' });
       expect(res.status).toBe(403);
-      expect(
-        (await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password })).status,
-      ).toBe(200);
+      expect((await logIn(user)).status).toBe(200);
     });
   });
 });

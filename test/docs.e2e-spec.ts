@@ -10,12 +10,17 @@ function declaredRoutes(t: TestApp): string[] {
     const type = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
     if (!type) continue;
     const base = String(Reflect.getMetadata(PATH_METADATA, type) ?? '');
-    for (const name of Object.getOwnPropertyNames(type.prototype).filter((n) => n !== 'constructor')) {
+    for (const name of Object.getOwnPropertyNames(type.prototype).filter(
+      (n) => n !== 'constructor',
+    )) {
       const handler = type.prototype[name];
-      const path = typeof handler === 'function' ? Reflect.getMetadata(PATH_METADATA, handler) : undefined;
+      const path =
+        typeof handler === 'function' ? Reflect.getMetadata(PATH_METADATA, handler) : undefined;
       if (path === undefined) continue;
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-      const full = ['', ...[base, String(path)].flatMap((p) => p.split('/')).filter(Boolean)].join('/');
+      const full = ['', ...[base, String(path)].flatMap((p) => p.split('/')).filter(Boolean)].join(
+        '/',
+      );
       const prefixed = full.startsWith('/health') ? full : `/api/v1${full}`;
       routes.push(`${method} ${prefixed.replace(/:(\w+)/g, '{$1}')}`);
     }
@@ -25,7 +30,12 @@ function declaredRoutes(t: TestApp): string[] {
 
 describe('the OpenAPI document', () => {
   let t: TestApp;
-  let doc: { paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>> };
+  let doc: {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, unknown>; security?: unknown[] }>
+    >;
+  };
 
   beforeAll(async () => {
     t = await createTestApp({ extra: { imports: [DiscoveryModule] } });

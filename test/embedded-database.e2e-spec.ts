@@ -11,7 +11,9 @@ describe('the embedded default database', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { DATABASE_URL: '', EMBEDDED_DB_DIR: dataDir, MIGRATIONS_RUN: 'true' } });
+    t = await createTestApp({
+      env: { DATABASE_URL: '', EMBEDDED_DB_DIR: dataDir, MIGRATIONS_RUN: 'true' },
+    });
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -21,7 +23,9 @@ describe('the embedded default database', () => {
   it('starts, migrates and answers /health/ready with no database server configured', async () => {
     const ready = await t.http().get('/health/ready');
     expect(ready.status).toBe(200);
-    const [{ count }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM typeorm_migrations`);
+    const [{ count }] = await t.dataSource.query(
+      `SELECT count(*)::int AS count FROM typeorm_migrations`,
+    );
     expect(count).toBeGreaterThan(0);
     expect(t.dataSource.options).toMatchObject({ type: 'postgres' });
   });

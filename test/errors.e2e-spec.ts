@@ -25,7 +25,11 @@ describe('errors and request ids', () => {
     const res = await t.http().get('/api/v1/no-such-thing');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(PROBLEM);
-    expect(res.body).toMatchObject({ status: 404, title: 'Not Found', instance: '/api/v1/no-such-thing' });
+    expect(res.body).toMatchObject({
+      status: 404,
+      title: 'Not Found',
+      instance: '/api/v1/no-such-thing',
+    });
   });
 
   it('answers malformed JSON with a 400 problem', async () => {
@@ -40,7 +44,11 @@ describe('errors and request ids', () => {
   });
 
   it('answers an unsupported media type with a 415 problem', async () => {
-    const res = await t.http().post('/api/v1/auth/login').set('content-type', 'application/xml').send('<a/>');
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('content-type', 'application/xml')
+      .send('<a/>');
     expect(res.status).toBe(415);
     expect(res.headers['content-type']).toMatch(PROBLEM);
   });
@@ -70,8 +78,15 @@ describe('errors and request ids', () => {
     const docs = await t.http().get('/docs-json');
     expect(docs.status).toBe(200);
     expect(docs.body.components.securitySchemes.bearer).toBeDefined();
-    for (const path of ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/logout',
-      '/api/v1/auth/logout-all', '/api/v1/me', '/api/v1/me/password']) {
+    for (const path of [
+      '/api/v1/auth/register',
+      '/api/v1/auth/login',
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/logout',
+      '/api/v1/auth/logout-all',
+      '/api/v1/me',
+      '/api/v1/me/password',
+    ]) {
       expect(docs.body.paths[path]).toBeDefined();
     }
     expect((await t.http().get('/docs')).status).toBe(200);

@@ -41,6 +41,8 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.WORKLANE_TEST_SERVER_URL = serverUrl ?? '';
   process.env.DATABASE_URL = url;
-  const where = serverUrl ? `PostgreSQL server (${new URL(url).pathname.slice(1)})` : 'embedded PostgreSQL';
+  const where = serverUrl
+    ? `PostgreSQL server (${new URL(url).pathname.slice(1)})`
+    : 'embedded PostgreSQL';
   console.log(`\n[worklane] tests run on the ${where}; migrated in ${Date.now() - started} ms`);
 }

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createTestApp, TestApp } from './helpers/app';
-import { createOrg, OrgWorld } from './helpers/orgs';
-import { registerUser, SignedInUser } from './helpers/users';
+import type { Response } from 'supertest';
+import { api, createTestApp, TestApp } from './helpers/app';
+import { createOrg, createOrgWorld, OrgWorld } from './helpers/orgs';
+import { expectProblem, PROBLEM } from './helpers/problems';
+import { SignedInUser } from './helpers/users';
+import { countRows, createProject, projectsPath, tasksPath } from './helpers/work';
 
 /**
  * Idempotency-Key on the POST creates (orgs, projects, tasks, invites): the same key and body
@@ -9,71 +12,16 @@ import { registerUser, SignedInUser } from './helpers/users';
  * and makes no second row; the same key with another body → 422 `idempotency-key-reused`.
  */
 
-const PROBLEM = /application\/problem\+json/;
-const api = (path: string) => `/api/v1${path}`;
-
-/**
- * Fixture and check SQL runs inside a transaction: the embedded database (PGlite behind a
- * socket server) keeps a connection's protocol messages together only inside one, and a
- * parameterised statement outside one can interleave with the other test worker's traffic
- * ("unnamed prepared statement does not exist"). For the same reason the org world is made
- * here rather than with createOrgWorld (whose addMember INSERT runs outside a transaction).
- */
-const dbQuery = (t: TestApp, sql: string, params: unknown[] = []): Promise<any> =>
-  t.dataSource.transaction((em) => em.query(sql, params));
-
-async function newWorld(t: TestApp): Promise<OrgWorld> {
-  const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-    ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
-      registerUser(t, { name }),
-    ),
-  );
-  const orgId = await createOrg(t, owner!, 'Acme');
-  const otherOrgId = await createOrg(t, stranger!, 'Other Co');
-  for (const [user, role] of [
-    [admin!, 'admin'],
-    [member!, 'member'],
-    [viewer!, 'viewer'],
-  ] as const) {
-    await dbQuery(t, `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
-      orgId,
-      user.id,
-      role,
-    ]);
-  }
-  return {
-    orgId,
-    owner: owner!,
-    admin: admin!,
-    member: member!,
-    viewer: viewer!,
-    outsider: outsider!,
-    stranger: stranger!,
-    otherOrgId,
-  };
-}
 const newKey = (label = 'k') => `${label}-${randomBytes(8).toString('hex')}`;
 
-async function createProject(
-  t: TestApp,
-  orgId: string,
-  owner: SignedInUser,
-  name: string,
-): Promise<string> {
-  const res = await t
-    .http()
-    .post(api(`/orgs/${orgId}/projects`))
-    .set(owner.auth)
-    .send({ name });
-  if (res.status !== 201)
-    throw new Error(`create project failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id;
+/** The same 201 as `first`, replayed. */
+function expectReplayOf(res: Response, first: Response): void {
+  expect(res.status).toBe(201);
+  expect(res.headers['idempotent-replayed']).toBe('true');
+  expect(res.body).toEqual(first.body);
 }
 
-async function count(t: TestApp, sql: string, params: unknown[]): Promise<number> {
-  const [{ n }] = await dbQuery(t, `SELECT count(*)::int AS n FROM ${sql}`, params);
-  return n;
-}
+const expectKeyReused = (res: Response) => expectProblem(res, 422, 'idempotency-key-reused');
 
 describe('idempotency keys', () => {
   let t: TestApp;
@@ -82,14 +30,17 @@ describe('idempotency keys', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    w = await newWorld(t);
+    w = await createOrgWorld(t);
     projectId = await createProject(t, w.orgId, w.owner, 'Idempotent');
   });
   afterAll(() => t.close());
 
-  const tasksPath = () => api(`/orgs/${w.orgId}/projects/${projectId}/tasks`);
+  const tasks = () => tasksPath(w.orgId, projectId);
   const tasksTitled = (title: string) =>
-    count(t, `tasks WHERE org_id = $1 AND title = $2`, [w.orgId, title]);
+    countRows(t, `tasks WHERE org_id = $1 AND title = $2`, [w.orgId, title]);
+  /** POST `body` to `path` as `by` with this Idempotency-Key. */
+  const postWithKey = (path: string, by: SignedInUser, key: string, body: object) =>
+    t.http().post(path).set(by.auth).set('Idempotency-Key', key).send(body);
 
   describe('POST …/tasks', () => {
     it('same key and body twice → the same 201 and body, replayed the second time, one row', async () => {
@@ -100,28 +51,16 @@ describe('idempotency keys', () => {
         dueDate: '2030-01-31',
         assigneeId: w.member.id,
       };
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(tasks(), w.owner, key, body);
       expect(first.status).toBe(201);
       expect(first.headers['idempotent-replayed']).not.toBe('true');
 
-      const second = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      expect(second.status).toBe(201);
-      expect(second.headers['idempotent-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
+      const second = await postWithKey(tasks(), w.owner, key, body);
+      expectReplayOf(second, first);
 
       expect(await tasksTitled('Pay the invoice')).toBe(1);
       expect(
-        await count(
+        await countRows(
           t,
           `audit_log WHERE org_id = $1 AND action = 'task.created' AND target_id = $2`,
           [w.orgId, first.body.id],
@@ -132,23 +71,11 @@ describe('idempotency keys', () => {
     it('replays as often as asked, always the first response', async () => {
       const key = newKey('task');
       const body = { title: 'Replay me thrice' };
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.member.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(tasks(), w.member, key, body);
       expect(first.status).toBe(201);
       for (let i = 0; i < 3; i++) {
-        const again = await t
-          .http()
-          .post(tasksPath())
-          .set(w.member.auth)
-          .set('Idempotency-Key', key)
-          .send(body);
-        expect(again.status).toBe(201);
-        expect(again.headers['idempotent-replayed']).toBe('true');
-        expect(again.body).toEqual(first.body);
+        const again = await postWithKey(tasks(), w.member, key, body);
+        expectReplayOf(again, first);
       }
       expect(await tasksTitled('Replay me thrice')).toBe(1);
     });
@@ -156,70 +83,38 @@ describe('idempotency keys', () => {
     it('replays the first response even after the task changed', async () => {
       const key = newKey('task');
       const body = { title: 'Changes later' };
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(tasks(), w.owner, key, body);
       expect(first.status).toBe(201);
       const patched = await t
         .http()
-        .patch(`${tasksPath()}/${first.body.id}`)
+        .patch(`${tasks()}/${first.body.id}`)
         .set(w.owner.auth)
         .send({ status: 'in_progress' });
       expect(patched.status).toBe(200);
 
-      const replay = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      expect(replay.status).toBe(201);
-      expect(replay.headers['idempotent-replayed']).toBe('true');
-      expect(replay.body).toEqual(first.body);
+      const replay = await postWithKey(tasks(), w.owner, key, body);
+      expectReplayOf(replay, first);
       expect(await tasksTitled('Changes later')).toBe(1);
     });
 
     it('same key with a different body → 422 idempotency-key-reused, nothing created', async () => {
       const key = newKey('task');
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ title: 'Original' });
+      const first = await postWithKey(tasks(), w.owner, key, { title: 'Original' });
       expect(first.status).toBe(201);
 
-      const reused = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ title: 'Something else' });
-      expect(reused.status).toBe(422);
-      expect(reused.headers['content-type']).toMatch(PROBLEM);
-      expect(reused.body.type).toMatch(/idempotency-key-reused$/);
+      const reused = await postWithKey(tasks(), w.owner, key, { title: 'Something else' });
+      expectKeyReused(reused);
       expect(await tasksTitled('Something else')).toBe(0);
 
       // A changed field other than the title counts as a different body too.
-      const tweaked = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ title: 'Original', priority: 'urgent' });
-      expect(tweaked.status).toBe(422);
-      expect(tweaked.body.type).toMatch(/idempotency-key-reused$/);
+      const tweaked = await postWithKey(tasks(), w.owner, key, {
+        title: 'Original',
+        priority: 'urgent',
+      });
+      expectKeyReused(tweaked);
 
       // The key still replays its own request.
-      const replay = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ title: 'Original' });
+      const replay = await postWithKey(tasks(), w.owner, key, { title: 'Original' });
       expect(replay.status).toBe(201);
       expect(replay.body).toEqual(first.body);
       expect(await tasksTitled('Original')).toBe(1);
@@ -228,18 +123,8 @@ describe('idempotency keys', () => {
     it('different users may use the same key independently', async () => {
       const key = newKey('shared');
       const body = { title: 'Same key, two people' };
-      const byOwner = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      const byAdmin = await t
-        .http()
-        .post(tasksPath())
-        .set(w.admin.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const byOwner = await postWithKey(tasks(), w.owner, key, body);
+      const byAdmin = await postWithKey(tasks(), w.admin, key, body);
       expect(byOwner.status).toBe(201);
       expect(byAdmin.status).toBe(201);
       expect(byAdmin.headers['idempotent-replayed']).not.toBe('true');
@@ -248,22 +133,12 @@ describe('idempotency keys', () => {
       expect(await tasksTitled('Same key, two people')).toBe(2);
 
       // …and with a different body: no 422 for someone else's key.
-      const byMember = await t
-        .http()
-        .post(tasksPath())
-        .set(w.member.auth)
-        .set('Idempotency-Key', key)
-        .send({ title: 'Member, same key' });
+      const byMember = await postWithKey(tasks(), w.member, key, { title: 'Member, same key' });
       expect(byMember.status).toBe(201);
       expect(byMember.headers['idempotent-replayed']).not.toBe('true');
 
       // Each still replays their own.
-      const ownerAgain = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const ownerAgain = await postWithKey(tasks(), w.owner, key, body);
       expect(ownerAgain.status).toBe(201);
       expect(ownerAgain.body).toEqual(byOwner.body);
       expect(await tasksTitled('Same key, two people')).toBe(2);
@@ -273,9 +148,7 @@ describe('idempotency keys', () => {
       const key = newKey('race');
       const body = { title: 'Raced create' };
       const results = await Promise.all(
-        Array.from({ length: 5 }, () =>
-          t.http().post(tasksPath()).set(w.owner.auth).set('Idempotency-Key', key).send(body),
-        ),
+        Array.from({ length: 5 }, () => postWithKey(tasks(), w.owner, key, body)),
       );
       expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
       for (const r of results) expect(r.body).toEqual(results[0]!.body);
@@ -286,24 +159,13 @@ describe('idempotency keys', () => {
     it('a key older than 24 h is not replayed: the POST creates anew', async () => {
       const key = newKey('old');
       const body = { title: 'Yesterday and today' };
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(tasks(), w.owner, key, body);
       expect(first.status).toBe(201);
-      await dbQuery(
-        t,
+      await t.dataSource.query(
         `UPDATE idempotency_keys SET created_at = created_at - interval '25 hours' WHERE user_id = $1 AND key = $2`,
         [w.owner.id, key],
       );
-      const later = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const later = await postWithKey(tasks(), w.owner, key, body);
       expect(later.status).toBe(201);
       expect(later.headers['idempotent-replayed']).not.toBe('true');
       expect(later.body.id).not.toBe(first.body.id);
@@ -313,14 +175,14 @@ describe('idempotency keys', () => {
     it('without a key, or with different keys, each POST creates a task', async () => {
       const body = { title: 'Not idempotent' };
       for (let i = 0; i < 2; i++) {
-        const res = await t.http().post(tasksPath()).set(w.owner.auth).send(body);
+        const res = await t.http().post(tasks()).set(w.owner.auth).send(body);
         expect(res.status).toBe(201);
         expect(res.headers['idempotent-replayed']).not.toBe('true');
       }
       for (let i = 0; i < 2; i++) {
         const res = await t
           .http()
-          .post(tasksPath())
+          .post(tasks())
           .set(w.owner.auth)
           .set('Idempotency-Key', newKey())
           .send(body);
@@ -335,74 +197,43 @@ describe('idempotency keys', () => {
     it('POST /orgs: same key and body → the same org, replayed, one org and one membership', async () => {
       const key = newKey('org');
       const name = `Idem Org ${randomBytes(3).toString('hex')}`;
-      const first = await t
-        .http()
-        .post(api('/orgs'))
-        .set(w.outsider.auth)
-        .set('Idempotency-Key', key)
-        .send({ name });
+      const first = await postWithKey(api('/orgs'), w.outsider, key, { name });
       expect(first.status).toBe(201);
-      const second = await t
-        .http()
-        .post(api('/orgs'))
-        .set(w.outsider.auth)
-        .set('Idempotency-Key', key)
-        .send({ name });
-      expect(second.status).toBe(201);
-      expect(second.headers['idempotent-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
-      expect(await count(t, `organizations WHERE name = $1`, [name])).toBe(1);
+      const second = await postWithKey(api('/orgs'), w.outsider, key, { name });
+      expectReplayOf(second, first);
+      expect(await countRows(t, `organizations WHERE name = $1`, [name])).toBe(1);
       expect(
-        await count(t, `memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = $1`, [
-          name,
-        ]),
+        await countRows(
+          t,
+          `memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = $1`,
+          [name],
+        ),
       ).toBe(1);
 
-      const reused = await t
-        .http()
-        .post(api('/orgs'))
-        .set(w.outsider.auth)
-        .set('Idempotency-Key', key)
-        .send({ name: `${name} II` });
-      expect(reused.status).toBe(422);
-      expect(reused.body.type).toMatch(/idempotency-key-reused$/);
-      expect(await count(t, `organizations WHERE name = $1`, [`${name} II`])).toBe(0);
+      const reused = await postWithKey(api('/orgs'), w.outsider, key, { name: `${name} II` });
+      expectKeyReused(reused);
+      expect(await countRows(t, `organizations WHERE name = $1`, [`${name} II`])).toBe(0);
     });
 
     it('POST /orgs/:orgId/projects: same key and body → the same 201 (not 409 name taken), one project', async () => {
       const key = newKey('project');
       const body = { name: 'Idempotent roadmap', description: 'Q3' };
-      const path = api(`/orgs/${w.orgId}/projects`);
-      const first = await t
-        .http()
-        .post(path)
-        .set(w.admin.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const path = projectsPath(w.orgId);
+      const first = await postWithKey(path, w.admin, key, body);
       expect(first.status).toBe(201);
-      const second = await t
-        .http()
-        .post(path)
-        .set(w.admin.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      expect(second.status).toBe(201);
-      expect(second.headers['idempotent-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
-      expect(await count(t, `projects WHERE org_id = $1 AND name = $2`, [w.orgId, body.name])).toBe(
-        1,
-      );
-
-      const reused = await t
-        .http()
-        .post(path)
-        .set(w.admin.auth)
-        .set('Idempotency-Key', key)
-        .send({ name: 'Another roadmap' });
-      expect(reused.status).toBe(422);
-      expect(reused.body.type).toMatch(/idempotency-key-reused$/);
+      const second = await postWithKey(path, w.admin, key, body);
+      expectReplayOf(second, first);
       expect(
-        await count(t, `projects WHERE org_id = $1 AND name = $2`, [w.orgId, 'Another roadmap']),
+        await countRows(t, `projects WHERE org_id = $1 AND name = $2`, [w.orgId, body.name]),
+      ).toBe(1);
+
+      const reused = await postWithKey(path, w.admin, key, { name: 'Another roadmap' });
+      expectKeyReused(reused);
+      expect(
+        await countRows(t, `projects WHERE org_id = $1 AND name = $2`, [
+          w.orgId,
+          'Another roadmap',
+        ]),
       ).toBe(0);
     });
 
@@ -411,45 +242,22 @@ describe('idempotency keys', () => {
       const key = newKey('invite');
       const body = { role: 'member', maxUses: 5 };
       const path = api(`/orgs/${orgId}/invites`);
-      const first = await t
-        .http()
-        .post(path)
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(path, w.owner, key, body);
       expect(first.status).toBe(201);
       expect(first.body.token).toEqual(expect.any(String));
-      const second = await t
-        .http()
-        .post(path)
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      expect(second.status).toBe(201);
-      expect(second.headers['idempotent-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
-      expect(await count(t, `invites WHERE org_id = $1`, [orgId])).toBe(1);
+      const second = await postWithKey(path, w.owner, key, body);
+      expectReplayOf(second, first);
+      expect(await countRows(t, `invites WHERE org_id = $1`, [orgId])).toBe(1);
 
-      const reused = await t
-        .http()
-        .post(path)
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ role: 'viewer', maxUses: 5 });
-      expect(reused.status).toBe(422);
-      expect(reused.body.type).toMatch(/idempotency-key-reused$/);
-      expect(await count(t, `invites WHERE org_id = $1`, [orgId])).toBe(1);
+      const reused = await postWithKey(path, w.owner, key, { role: 'viewer', maxUses: 5 });
+      expectKeyReused(reused);
+      expect(await countRows(t, `invites WHERE org_id = $1`, [orgId])).toBe(1);
     });
   });
 
   describe('the key itself', () => {
     it('an empty key → 400, nothing created', async () => {
-      const res = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', '')
-        .send({ title: 'Empty key' });
+      const res = await postWithKey(tasks(), w.owner, '', { title: 'Empty key' });
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(await tasksTitled('Empty key')).toBe(0);
@@ -457,61 +265,34 @@ describe('idempotency keys', () => {
 
     it('a key over 200 characters → 400, nothing created (on every create)', async () => {
       const long = 'k'.repeat(201);
-      const task = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', long)
-        .send({ title: 'Long key' });
+      const task = await postWithKey(tasks(), w.owner, long, { title: 'Long key' });
       expect(task.status).toBe(400);
       expect(task.headers['content-type']).toMatch(PROBLEM);
       expect(await tasksTitled('Long key')).toBe(0);
 
-      const org = await t
-        .http()
-        .post(api('/orgs'))
-        .set(w.outsider.auth)
-        .set('Idempotency-Key', long)
-        .send({ name: 'Long key org' });
+      const org = await postWithKey(api('/orgs'), w.outsider, long, { name: 'Long key org' });
       expect(org.status).toBe(400);
-      const project = await t
-        .http()
-        .post(api(`/orgs/${w.orgId}/projects`))
-        .set(w.owner.auth)
-        .set('Idempotency-Key', long)
-        .send({ name: 'Long key project' });
+      const project = await postWithKey(projectsPath(w.orgId), w.owner, long, {
+        name: 'Long key project',
+      });
       expect(project.status).toBe(400);
-      const invite = await t
-        .http()
-        .post(api(`/orgs/${w.orgId}/invites`))
-        .set(w.owner.auth)
-        .set('Idempotency-Key', long)
-        .send({ role: 'member', maxUses: 1 });
+      const invite = await postWithKey(api(`/orgs/${w.orgId}/invites`), w.owner, long, {
+        role: 'member',
+        maxUses: 1,
+      });
       expect(invite.status).toBe(400);
-      expect(await count(t, `organizations WHERE name = 'Long key org'`, [])).toBe(0);
-      expect(await count(t, `projects WHERE name = 'Long key project'`, [])).toBe(0);
+      expect(await countRows(t, `organizations WHERE name = 'Long key org'`, [])).toBe(0);
+      expect(await countRows(t, `projects WHERE name = 'Long key project'`, [])).toBe(0);
     });
 
     it('a key of exactly 200 characters is accepted and replays', async () => {
       const key = `${randomBytes(8).toString('hex')}${'x'.repeat(184)}`;
       expect(key).toHaveLength(200);
       const body = { title: 'Longest key' };
-      const first = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
+      const first = await postWithKey(tasks(), w.owner, key, body);
       expect(first.status).toBe(201);
-      const second = await t
-        .http()
-        .post(tasksPath())
-        .set(w.owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body);
-      expect(second.status).toBe(201);
-      expect(second.headers['idempotent-replayed']).toBe('true');
-      expect(second.body).toEqual(first.body);
+      const second = await postWithKey(tasks(), w.owner, key, body);
+      expectReplayOf(second, first);
       expect(await tasksTitled('Longest key')).toBe(1);
     });
   });

@@ -1,14 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { createTestApp, TestApp } from './helpers/app';
+import { expectProblem, expectStatus } from './helpers/problems';
 import {
   ALL_CALLERS,
   authOf,
-  Caller,
   createOrg,
   createOrgWorld,
   OrgWorld,
   Role,
+  roleMatrix,
 } from './helpers/orgs';
 import {
   acceptLinkFrom,
@@ -18,25 +19,12 @@ import {
   tokenFrom,
 } from './helpers/smtp';
 import { registerUser, SignedInUser, uniqueEmail } from './helpers/users';
+import { countRows } from './helpers/work';
 
 const API = '/api/v1';
 const APP_URL = 'http://app.worklane.test';
-const PROBLEM = /application\/problem\+json/;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const HOUR = 3_600_000;
-
-/** Status and problem body together, so a failure shows what the API really said. */
-function expectProblem(res: Response, status: number, code?: string): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({
-    status,
-    body: { status, ...(code ? { type: expect.stringMatching(new RegExp(`/${code}$`)) } : {}) },
-  });
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-}
-
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
 
 describe('invites', () => {
   let t: TestApp;
@@ -139,22 +127,10 @@ describe('invites', () => {
   }
 
   async function inviteRows(orgId: string): Promise<number> {
-    const [row] = await t.dataSource.query(
-      `SELECT count(*)::int AS n FROM invites WHERE org_id = $1`,
-      [orgId],
-    );
-    return row.n;
+    return countRows(t, `invites WHERE org_id = $1`, [orgId]);
   }
 
-  const ALLOWED_TO_MANAGE: Record<Caller, number> = {
-    owner: 0,
-    admin: 0,
-    member: 403,
-    viewer: 403,
-    outsider: 404,
-    stranger: 404,
-    anonymous: 401,
-  };
+  const ALLOWED_TO_MANAGE = roleMatrix({ owner: 0, admin: 0, member: 403, viewer: 403 });
 
   // ---- POST /orgs/:orgId/invites --------------------------------------------------------
 

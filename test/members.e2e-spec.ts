@@ -1,11 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { createTestApp, TestApp } from './helpers/app';
-import { ALL_CALLERS, authOf, Caller, createOrg, OrgWorld, Role } from './helpers/orgs';
+import { api, createTestApp, TestApp } from './helpers/app';
+import {
+  addMember,
+  ALL_CALLERS,
+  authOf,
+  Caller,
+  createOrg,
+  createOrgWorld,
+  getOrg,
+  matrixRows,
+  OrgWorld,
+  Role,
+  roleMatrix,
+} from './helpers/orgs';
+import { expectOutcome, expectProblem, expectStatus, fieldsOf } from './helpers/problems';
 import { registerUser, SignedInUser } from './helpers/users';
 
-const PROBLEM = /application\/problem\+json/;
-const api = (path: string) => `/api/v1${path}`;
 const MALFORMED_IDS = ['not-a-uuid', '12345', '00000000-0000-0000-0000-00000000000g'];
 
 interface MemberView {
@@ -14,24 +25,6 @@ interface MemberView {
   email: string;
   role: Role;
   joinedAt: string;
-}
-
-/** Status first, but a failure shows the whole body. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectProblem(res: Response, status: number, code?: string): void {
-  expectStatus(res, status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  if (code) expect(res.body.type).toMatch(new RegExp(`(^|/)${code}$`));
-}
-
-function fieldsOf(res: Response): string[] {
-  return [
-    ...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field)),
-  ].sort();
 }
 
 function memberOf(user: SignedInUser, role: Role): MemberView {
@@ -52,47 +45,6 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
   });
   afterAll(() => t.close());
 
-  /**
-   * Fixture SQL runs inside a transaction. The embedded database (PGlite behind a socket
-   * server, one connection at a time) keeps a connection's protocol messages together only
-   * inside a transaction: a parameterised statement sent outside one gets interleaved with
-   * the other test worker's traffic, fails with "unnamed prepared statement does not exist",
-   * and can stall other connections until their 30 s query_timeout. The harness's addMember
-   * (and so createOrgWorld) sends its INSERT outside a transaction, so the worlds here are
-   * built by newWorld(): createOrgWorld's world, made the same way, memberships in a transaction.
-   */
-  const dbQuery = (sql: string, params: unknown[]): Promise<any> =>
-    t.dataSource.transaction((em) => em.query(sql, params));
-  const addMemberOf = async (orgId: string, user: SignedInUser, role: Role): Promise<void> => {
-    await dbQuery(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
-      orgId,
-      user.id,
-      role,
-    ]);
-  };
-  async function newWorld(): Promise<OrgWorld> {
-    const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-      ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
-        registerUser(t, { name }),
-      ),
-    );
-    const orgId = await createOrg(t, owner!, 'Acme');
-    const otherOrgId = await createOrg(t, stranger!, 'Other Co');
-    await addMemberOf(orgId, admin!, 'admin');
-    await addMemberOf(orgId, member!, 'member');
-    await addMemberOf(orgId, viewer!, 'viewer');
-    return {
-      orgId,
-      owner: owner!,
-      admin: admin!,
-      member: member!,
-      viewer: viewer!,
-      outsider: outsider!,
-      stranger: stranger!,
-      otherOrgId,
-    };
-  }
-
   const memberPath = (orgId: string, userId: string) => api(`/orgs/${orgId}/members/${userId}`);
   const patchRole = (orgId: string, by: SignedInUser, target: string, role: string) =>
     t.http().patch(memberPath(orgId, target)).set(by.auth).send({ role });
@@ -102,11 +54,6 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     t
       .http()
       .post(api(`/orgs/${orgId}/leave`))
-      .set(by.auth);
-  const getOrg = (orgId: string, by: SignedInUser) =>
-    t
-      .http()
-      .get(api(`/orgs/${orgId}`))
       .set(by.auth);
 
   /** The members of the org as `by` sees them, every page (limit 100). */
@@ -123,7 +70,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   /** `userId → role`, as the table owner sees it (RLS bypassed): the ground truth. */
   async function rolesInDb(orgId: string): Promise<Record<string, string>> {
-    const rows: Array<{ user_id: string; role: string }> = await dbQuery(
+    const rows: Array<{ user_id: string; role: string }> = await t.dataSource.query(
       `SELECT user_id, role FROM memberships WHERE org_id = $1`,
       [orgId],
     );
@@ -145,9 +92,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   /** A world plus one more plain member (`target`), so no matrix caller acts on itself. */
   async function worldWithTarget(): Promise<OrgWorld & { target: SignedInUser }> {
-    const world = await newWorld();
+    const world = await createOrgWorld(t);
     const target = await registerUser(t, { name: 'target' });
-    await addMemberOf(world.orgId, target, 'member');
+    await addMember(t, world.orgId, target, 'member');
     return { ...world, target };
   }
 
@@ -155,57 +102,36 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     describe('GET /orgs/:orgId/members', () => {
       let world: OrgWorld;
       beforeAll(async () => {
-        world = await newWorld();
+        world = await createOrgWorld(t);
       });
 
-      const expected: Record<Caller, number> = {
-        owner: 200,
-        admin: 200,
-        member: 200,
-        viewer: 200,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
-        'answers $status to $caller',
-        async ({ caller, status }) => {
-          const res = await t
-            .http()
-            .get(api(`/orgs/${world.orgId}/members`))
-            .set(authOf(world, caller));
-          if (status === 200) {
-            expectStatus(res, 200);
-            expect(res.body.nextCursor).toBeNull();
-            const byId = (a: MemberView, b: MemberView) => a.userId.localeCompare(b.userId);
-            expect([...res.body.data].sort(byId)).toEqual(
-              [
-                memberOf(world.owner, 'owner'),
-                memberOf(world.admin, 'admin'),
-                memberOf(world.member, 'member'),
-                memberOf(world.viewer, 'viewer'),
-              ].sort(byId),
-            );
-          } else {
-            expectProblem(res, status);
-            expect(res.body.data).toBeUndefined();
-            expect(JSON.stringify(res.body)).not.toContain(world.owner.email);
-          }
-        },
-      );
+      const expected = roleMatrix({ owner: 200, admin: 200, member: 200, viewer: 200 });
+      it.each(matrixRows(expected))('answers $status to $caller', async ({ caller, status }) => {
+        const res = await t
+          .http()
+          .get(api(`/orgs/${world.orgId}/members`))
+          .set(authOf(world, caller));
+        if (expectOutcome(res, status)) {
+          expect(res.body.nextCursor).toBeNull();
+          const byId = (a: MemberView, b: MemberView) => a.userId.localeCompare(b.userId);
+          expect([...res.body.data].sort(byId)).toEqual(
+            [
+              memberOf(world.owner, 'owner'),
+              memberOf(world.admin, 'admin'),
+              memberOf(world.member, 'member'),
+              memberOf(world.viewer, 'viewer'),
+            ].sort(byId),
+          );
+        } else {
+          expect(res.body.data).toBeUndefined();
+          expect(JSON.stringify(res.body)).not.toContain(world.owner.email);
+        }
+      });
     });
 
     describe('PATCH /orgs/:orgId/members/:userId (a member → viewer)', () => {
-      const expected: Record<Caller, number> = {
-        owner: 200,
-        admin: 200,
-        member: 403,
-        viewer: 403,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
+      const expected = roleMatrix({ owner: 200, admin: 200, member: 403, viewer: 403 });
+      it.each(matrixRows(expected))(
         'answers $status to $caller, and changes the role only on 200',
         async ({ caller, status }) => {
           const world = await worldWithTarget();
@@ -214,12 +140,10 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
             .patch(memberPath(world.orgId, world.target.id))
             .set(authOf(world, caller))
             .send({ role: 'viewer' });
-          if (status === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, status)) {
             expect(res.body).toEqual(memberOf(world.target, 'viewer'));
             expect(Number.isNaN(Date.parse(res.body.joinedAt))).toBe(false);
           } else {
-            expectProblem(res, status);
           }
           const roles = await rolesViaApi(world.orgId, world.owner);
           expect(roles).toEqual({
@@ -231,16 +155,8 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     describe('DELETE /orgs/:orgId/members/:userId (a member)', () => {
-      const expected: Record<Caller, number> = {
-        owner: 204,
-        admin: 204,
-        member: 403,
-        viewer: 403,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
+      const expected = roleMatrix({ owner: 204, admin: 204, member: 403, viewer: 403 });
+      it.each(matrixRows(expected))(
         'answers $status to $caller, and removes only on 204',
         async ({ caller, status }) => {
           const world = await worldWithTarget();
@@ -248,12 +164,10 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
             .http()
             .delete(memberPath(world.orgId, world.target.id))
             .set(authOf(world, caller));
-          if (status === 204) {
-            expectStatus(res, 204);
-            expectProblem(await getOrg(world.orgId, world.target), 404);
+          if (expectOutcome(res, status)) {
+            expectProblem(await getOrg(t, world.orgId, world.target), 404);
           } else {
-            expectProblem(res, status);
-            expectStatus(await getOrg(world.orgId, world.target), 200);
+            expectStatus(await getOrg(t, world.orgId, world.target), 200);
           }
           const roles = await rolesViaApi(world.orgId, world.owner);
           expect(roles).toEqual(
@@ -278,7 +192,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
       it.each(ALL_CALLERS.map((caller) => ({ caller, ...expected[caller] })))(
         'answers $status to $caller',
         async ({ caller, status, code }) => {
-          const world = await newWorld();
+          const world = await createOrgWorld(t);
           const res = await t
             .http()
             .post(api(`/orgs/${world.orgId}/leave`))
@@ -287,14 +201,14 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
           if (status === 204) {
             expectStatus(res, 204);
             const leaver = world[caller as Role];
-            expectProblem(await getOrg(world.orgId, leaver), 404);
+            expectProblem(await getOrg(t, world.orgId, leaver), 404);
             delete roles[leaver.id];
           } else {
             expectProblem(res, status, code);
           }
           expect(await rolesViaApi(world.orgId, world.owner)).toEqual(roles);
           // A stranger's own org is untouched by their probe.
-          expectStatus(await getOrg(world.otherOrgId, world.stranger), 200);
+          expectStatus(await getOrg(t, world.otherOrgId, world.stranger), 200);
         },
       );
     });
@@ -302,7 +216,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('GET /orgs/:orgId/members', () => {
     it('lists exactly the members, with userId, name, email, role and joinedAt', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const list = await members(world.orgId, world.viewer);
       expect(list).toHaveLength(4);
       for (const m of list) {
@@ -317,9 +231,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('paginates with limit=1 and the cursor: every member once, ending with nextCursor null', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const extra = await Promise.all([1, 2, 3].map(() => registerUser(t)));
-      for (const user of extra) await addMemberOf(world.orgId, user, 'viewer');
+      for (const user of extra) await addMember(t, world.orgId, user, 'viewer');
       const expectedIds = [world.owner, world.admin, world.member, world.viewer, ...extra]
         .map((u) => u.id)
         .sort();
@@ -351,7 +265,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 400 to a malformed cursor and to a limit outside 1..100', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const path = api(`/orgs/${world.orgId}/members`);
       for (const cursor of [
         'not-a-cursor',
@@ -381,9 +295,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('PATCH /orgs/:orgId/members/:userId', () => {
     it('lets an admin move people among admin, member and viewer', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const admin2 = await registerUser(t, { name: 'admin2' });
-      await addMemberOf(world.orgId, admin2, 'admin');
+      await addMember(t, world.orgId, admin2, 'admin');
 
       const promoted = await patchRole(world.orgId, world.admin, world.member.id, 'admin');
       expectStatus(promoted, 200);
@@ -401,9 +315,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 403 to an admin changing an owner (even with two owners), and changes nothing', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const coOwner = await registerUser(t, { name: 'co-owner' });
-      await addMemberOf(world.orgId, coOwner, 'owner');
+      await addMember(t, world.orgId, coOwner, 'owner');
       for (const target of [world.owner, coOwner]) {
         for (const role of ['admin', 'member', 'viewer', 'owner']) {
           expectProblem(await patchRole(world.orgId, world.admin, target.id, role), 403);
@@ -416,7 +330,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 403 to an admin granting owner, to others or to themself, and changes nothing', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       for (const target of [world.member, world.viewer, world.admin]) {
         expectProblem(await patchRole(world.orgId, world.admin, target.id, 'owner'), 403);
       }
@@ -424,7 +338,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('lets an owner make any change, including to and from owner while another owner remains', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectStatus(await patchRole(world.orgId, world.owner, world.member.id, 'owner'), 200);
       expectStatus(await patchRole(world.orgId, world.owner, world.admin.id, 'viewer'), 200);
       expectStatus(await patchRole(world.orgId, world.owner, world.viewer.id, 'admin'), 200);
@@ -442,7 +356,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['member', 'viewer'] as const)(
       'answers 403 to a %s, on others and on themself, and changes nothing',
       async (role) => {
-        const world = await newWorld();
+        const world = await createOrgWorld(t);
         const caller = world[role];
         for (const target of [world.owner, world.admin, world.member, world.viewer]) {
           for (const newRole of ['admin', 'member', 'viewer', 'owner']) {
@@ -457,16 +371,16 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['admin', 'member', 'viewer'])(
       'answers 409 last-owner-required when the only owner demotes themself to %s',
       async (role) => {
-        const world = await newWorld();
+        const world = await createOrgWorld(t);
         const res = await patchRole(world.orgId, world.owner, world.owner.id, role);
         expectProblem(res, 409, 'last-owner-required');
         expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual(worldRoles(world));
-        expect((await getOrg(world.orgId, world.owner)).body.role).toBe('owner');
+        expect((await getOrg(t, world.orgId, world.owner)).body.role).toBe('owner');
       },
     );
 
     it('hands ownership over: the owner promotes a member to owner, then demotes themself', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const promoted = await patchRole(world.orgId, world.owner, world.member.id, 'owner');
       expectStatus(promoted, 200);
       expect(promoted.body).toEqual(memberOf(world.member, 'owner'));
@@ -486,12 +400,12 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         'last-owner-required',
       );
       expectProblem(await patchRole(world.orgId, world.owner, world.member.id, 'admin'), 403);
-      expect((await getOrg(world.orgId, world.owner)).body.role).toBe('admin');
-      expect((await getOrg(world.orgId, world.member)).body.role).toBe('owner');
+      expect((await getOrg(t, world.orgId, world.owner)).body.role).toBe('admin');
+      expect((await getOrg(t, world.orgId, world.member)).body.role).toBe('owner');
     });
 
     it('answers 404 to an unknown or malformed target user id', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       for (const id of [randomUUID(), ...MALFORMED_IDS]) {
         expectProblem(await patchRole(world.orgId, world.owner, id, 'viewer'), 404);
         expectProblem(await patchRole(world.orgId, world.admin, id, 'viewer'), 404);
@@ -499,7 +413,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 when the target is a member of another org (or of none), and leaves them alone', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       for (const target of [world.stranger, world.outsider]) {
         const res = await patchRole(world.orgId, world.owner, target.id, 'viewer');
         expectProblem(res, 404);
@@ -511,15 +425,15 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         404,
       );
 
-      expect((await getOrg(world.otherOrgId, world.stranger)).body.role).toBe('owner');
-      expectProblem(await getOrg(world.orgId, world.stranger), 404);
-      expectProblem(await getOrg(world.orgId, world.outsider), 404);
+      expect((await getOrg(t, world.otherOrgId, world.stranger)).body.role).toBe('owner');
+      expectProblem(await getOrg(t, world.orgId, world.stranger), 404);
+      expectProblem(await getOrg(t, world.orgId, world.outsider), 404);
       expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual(worldRoles(world));
       expect(await rolesInDb(world.otherOrgId)).toEqual({ [world.stranger.id]: 'owner' });
     });
 
     it('answers 404 on an org id that is unknown or malformed', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       for (const orgId of [randomUUID(), ...MALFORMED_IDS]) {
         expectProblem(await patchRole(orgId, world.owner, world.member.id, 'viewer'), 404);
       }
@@ -535,7 +449,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         fields: ['orgId'],
       },
     ])('answers 400 naming the field to $label, and changes nothing', async ({ body, fields }) => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const res = await t
         .http()
         .patch(memberPath(world.orgId, world.member.id))
@@ -549,9 +463,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('DELETE /orgs/:orgId/members/:userId', () => {
     it('lets an admin remove an admin, a member and a viewer', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const admin2 = await registerUser(t, { name: 'admin2' });
-      await addMemberOf(world.orgId, admin2, 'admin');
+      await addMember(t, world.orgId, admin2, 'admin');
       for (const target of [admin2, world.member, world.viewer]) {
         const res = await remove(world.orgId, world.admin, target.id);
         expectStatus(res, 204);
@@ -564,9 +478,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 403 to an admin removing an owner (even with two owners), and changes nothing', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const coOwner = await registerUser(t, { name: 'co-owner' });
-      await addMemberOf(world.orgId, coOwner, 'owner');
+      await addMember(t, world.orgId, coOwner, 'owner');
       expectProblem(await remove(world.orgId, world.admin, world.owner.id), 403);
       expectProblem(await remove(world.orgId, world.admin, coOwner.id), 403);
       expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual({
@@ -578,7 +492,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['member', 'viewer'] as const)(
       'answers 403 to a %s removing anyone, and changes nothing',
       async (role) => {
-        const world = await newWorld();
+        const world = await createOrgWorld(t);
         const caller = world[role];
         for (const target of [world.owner, world.admin, world.member, world.viewer]) {
           if (target === caller) continue;
@@ -589,9 +503,9 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     );
 
     it('lets an owner remove another owner and anyone else', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const coOwner = await registerUser(t, { name: 'co-owner' });
-      await addMemberOf(world.orgId, coOwner, 'owner');
+      await addMember(t, world.orgId, coOwner, 'owner');
       for (const target of [coOwner, world.admin, world.member]) {
         expectStatus(await remove(world.orgId, world.owner, target.id), 204);
       }
@@ -599,15 +513,15 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         [world.owner.id]: 'owner',
         [world.viewer.id]: 'viewer',
       });
-      expectProblem(await getOrg(world.orgId, coOwner), 404);
+      expectProblem(await getOrg(t, world.orgId, coOwner), 404);
     });
 
     it('lets an owner remove themself while another owner remains', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const coOwner = await registerUser(t, { name: 'co-owner' });
-      await addMemberOf(world.orgId, coOwner, 'owner');
+      await addMember(t, world.orgId, coOwner, 'owner');
       expectStatus(await remove(world.orgId, world.owner, world.owner.id), 204);
-      expectProblem(await getOrg(world.orgId, world.owner), 404);
+      expectProblem(await getOrg(t, world.orgId, world.owner), 404);
       const roles = worldRoles(world);
       delete roles[world.owner.id];
       expect(await rolesDbAndApi(world.orgId, coOwner)).toEqual({
@@ -617,7 +531,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 409 last-owner-required when the only owner removes themself', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectProblem(
         await remove(world.orgId, world.owner, world.owner.id),
         409,
@@ -627,7 +541,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 to an unknown or malformed target, and to a user of another org or of none', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       for (const id of [randomUUID(), ...MALFORMED_IDS, world.stranger.id, world.outsider.id]) {
         expectProblem(await remove(world.orgId, world.owner, id), 404);
       }
@@ -637,7 +551,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 to a second removal of the same member', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectStatus(await remove(world.orgId, world.owner, world.member.id), 204);
       expectProblem(await remove(world.orgId, world.owner, world.member.id), 404);
     });
@@ -645,13 +559,13 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('POST /orgs/:orgId/leave', () => {
     it('lets an owner leave while another owner remains; the remaining owner then cannot', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const coOwner = await registerUser(t, { name: 'co-owner' });
-      await addMemberOf(world.orgId, coOwner, 'owner');
+      await addMember(t, world.orgId, coOwner, 'owner');
       const res = await leave(world.orgId, world.owner);
       expectStatus(res, 204);
       expect(res.text ?? '').toBe('');
-      expectProblem(await getOrg(world.orgId, world.owner), 404);
+      expectProblem(await getOrg(t, world.orgId, world.owner), 404);
       expectProblem(await leave(world.orgId, coOwner), 409, 'last-owner-required');
       const roles = worldRoles(world);
       delete roles[world.owner.id];
@@ -662,14 +576,14 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 409 last-owner-required to the only owner and keeps every membership', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const res = await leave(world.orgId, world.owner);
       expectProblem(res, 409, 'last-owner-required');
       expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual(worldRoles(world));
     });
 
     it('removes the leaver from the list and from their GET /orgs, leaving their other orgs', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const own = await createOrg(t, world.member, 'Member Co');
       expectStatus(await leave(world.orgId, world.member), 204);
       const list = await t.http().get(api('/orgs')).set(world.member.auth);
@@ -692,27 +606,27 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('roles are read per request', () => {
     it('an admin demoted to viewer gets 403 on their very next PATCH with the same token', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectStatus(await patchRole(world.orgId, world.admin, world.viewer.id, 'member'), 200);
       expectStatus(await patchRole(world.orgId, world.owner, world.admin.id, 'viewer'), 200);
       expectProblem(await patchRole(world.orgId, world.admin, world.viewer.id, 'viewer'), 403);
       expectProblem(await remove(world.orgId, world.admin, world.member.id), 403);
-      expect((await getOrg(world.orgId, world.admin)).body.role).toBe('viewer');
+      expect((await getOrg(t, world.orgId, world.admin)).body.role).toBe('viewer');
       expect((await rolesDbAndApi(world.orgId, world.owner))[world.viewer.id]).toBe('member');
     });
 
     it('a viewer promoted to admin may change roles on their very next request', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectProblem(await patchRole(world.orgId, world.viewer, world.member.id, 'viewer'), 403);
       expectStatus(await patchRole(world.orgId, world.owner, world.viewer.id, 'admin'), 200);
       expectStatus(await patchRole(world.orgId, world.viewer, world.member.id, 'viewer'), 200);
     });
 
     it('a removed member gets 404 on their very next request', async () => {
-      const world = await newWorld();
-      expectStatus(await getOrg(world.orgId, world.member), 200);
+      const world = await createOrgWorld(t);
+      expectStatus(await getOrg(t, world.orgId, world.member), 200);
       expectStatus(await remove(world.orgId, world.owner, world.member.id), 204);
-      expectProblem(await getOrg(world.orgId, world.member), 404);
+      expectProblem(await getOrg(t, world.orgId, world.member), 404);
       expectProblem(
         await t
           .http()
@@ -727,7 +641,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('a removed admin cannot act on the org any more', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       expectStatus(await remove(world.orgId, world.owner, world.admin.id), 204);
       expectProblem(await patchRole(world.orgId, world.admin, world.viewer.id, 'member'), 404);
       expectProblem(await remove(world.orgId, world.admin, world.viewer.id), 404);
@@ -750,7 +664,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         registerUser(t, { name: 'owner B' }),
       ]);
       const orgId = await createOrg(t, a, 'Duo');
-      await addMemberOf(orgId, b, 'owner');
+      await addMember(t, orgId, b, 'owner');
       return { orgId, a, b };
     }
 

@@ -1,35 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { createTestApp, TestApp } from './helpers/app';
-import { ALL_CALLERS, authOf, Caller, createOrg, OrgWorld, Role } from './helpers/orgs';
-import { registerUser, SignedInUser } from './helpers/users';
-
-const PROBLEM = /application\/problem\+json/;
-const api = (path: string) => `/api/v1${path}`;
+import { api, createTestApp, TestApp } from './helpers/app';
+import {
+  addMember,
+  ALL_CALLERS,
+  authOf,
+  Caller,
+  createOrg,
+  createOrgWorld,
+  getOrg,
+  matrixRows,
+  OrgWorld,
+  roleMatrix,
+} from './helpers/orgs';
+import { expectOutcome, expectProblem, expectStatus, fieldsOf } from './helpers/problems';
+import { registerUser } from './helpers/users';
+import { countRows } from './helpers/work';
 const MALFORMED_IDS = [
   'not-a-uuid',
   '12345',
   '00000000-0000-0000-0000-00000000000g',
   encodeURIComponent("1' OR '1'='1"),
 ];
-
-/** Status first, but a failure shows the whole body. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectProblem(res: Response, status: number, code?: string): void {
-  expectStatus(res, status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  if (code) expect(res.body.type).toMatch(new RegExp(`(^|/)${code}$`));
-}
-
-function fieldsOf(res: Response): string[] {
-  return [
-    ...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field)),
-  ].sort();
-}
 
 function expectIsoDate(value: unknown): void {
   expect(typeof value).toBe('string');
@@ -62,52 +54,12 @@ describe('organizations: /orgs', () => {
   });
   afterAll(() => t.close());
 
-  /**
-   * Fixture SQL runs inside a transaction. The embedded database (PGlite behind a socket
-   * server, one connection at a time) keeps a connection's protocol messages together only
-   * inside a transaction: a parameterised statement sent outside one gets interleaved with
-   * the other test worker's traffic, fails with "unnamed prepared statement does not exist",
-   * and can stall other connections until their 30 s query_timeout. The harness's addMember
-   * (and so createOrgWorld) sends its INSERT outside a transaction, so the worlds here are
-   * built by newWorld(): createOrgWorld's world, made the same way, memberships in a transaction.
-   */
-  const dbQuery = (sql: string, params: unknown[]): Promise<any> =>
-    t.dataSource.transaction((em) => em.query(sql, params));
-  const addMemberOf = async (orgId: string, user: SignedInUser, role: Role): Promise<void> => {
-    await dbQuery(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
-      orgId,
-      user.id,
-      role,
-    ]);
-  };
-  async function newWorld(): Promise<OrgWorld> {
-    const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-      ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
-        registerUser(t, { name }),
-      ),
-    );
-    const orgId = await createOrg(t, owner!, 'Acme');
-    const otherOrgId = await createOrg(t, stranger!, 'Other Co');
-    await addMemberOf(orgId, admin!, 'admin');
-    await addMemberOf(orgId, member!, 'member');
-    await addMemberOf(orgId, viewer!, 'viewer');
-    return {
-      orgId,
-      owner: owner!,
-      admin: admin!,
-      member: member!,
-      viewer: viewer!,
-      outsider: outsider!,
-      stranger: stranger!,
-      otherOrgId,
-    };
+  /** The org, as its owner reads it, is exactly as `before` read it. */
+  async function expectOrgAsBefore(world: OrgWorld, before: Response): Promise<void> {
+    const after = await getOrg(t, world.orgId, world.owner);
+    expectStatus(after, 200);
+    expect(after.body).toEqual(before.body);
   }
-
-  const getOrg = (orgId: string, user: SignedInUser) =>
-    t
-      .http()
-      .get(api(`/orgs/${orgId}`))
-      .set(user.auth);
 
   /** Walks every page of a list; fails if a page is malformed or the walk does not end. */
   async function listAll(
@@ -138,43 +90,34 @@ describe('organizations: /orgs', () => {
     describe('POST /orgs', () => {
       let world: OrgWorld;
       beforeAll(async () => {
-        world = await newWorld();
+        world = await createOrgWorld(t);
       });
 
       const expected: Record<Caller, number> = {
-        owner: 201,
-        admin: 201,
-        member: 201,
-        viewer: 201,
+        ...roleMatrix({ owner: 201, admin: 201, member: 201, viewer: 201 }),
         outsider: 201,
         stranger: 201,
-        anonymous: 401,
       };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
-        'answers $status to $caller',
-        async ({ caller, status }) => {
-          const name = `Created by ${caller}`;
-          const res = await t.http().post(api('/orgs')).set(authOf(world, caller)).send({ name });
-          if (status === 201) {
-            expectStatus(res, 201);
-            expectOrg(res.body, { name, role: 'owner' });
-            const read = await t
-              .http()
-              .get(api(`/orgs/${res.body.id}`))
-              .set(authOf(world, caller));
-            expectStatus(read, 200);
-            expectOrg(read.body, { id: res.body.id, name, role: 'owner' });
-          } else {
-            expectProblem(res, status);
-          }
-        },
-      );
+      it.each(matrixRows(expected))('answers $status to $caller', async ({ caller, status }) => {
+        const name = `Created by ${caller}`;
+        const res = await t.http().post(api('/orgs')).set(authOf(world, caller)).send({ name });
+        if (expectOutcome(res, status)) {
+          expectOrg(res.body, { name, role: 'owner' });
+          const read = await t
+            .http()
+            .get(api(`/orgs/${res.body.id}`))
+            .set(authOf(world, caller));
+          expectStatus(read, 200);
+          expectOrg(read.body, { id: res.body.id, name, role: 'owner' });
+        } else {
+        }
+      });
     });
 
     describe('GET /orgs', () => {
       let world: OrgWorld;
       beforeAll(async () => {
-        world = await newWorld();
+        world = await createOrgWorld(t);
       });
 
       const expected: Record<Caller, { status: number; orgs: 'world' | 'other' | 'none' }> = {
@@ -212,65 +155,42 @@ describe('organizations: /orgs', () => {
     describe('GET /orgs/:orgId', () => {
       let world: OrgWorld;
       beforeAll(async () => {
-        world = await newWorld();
+        world = await createOrgWorld(t);
       });
 
-      const expected: Record<Caller, number> = {
-        owner: 200,
-        admin: 200,
-        member: 200,
-        viewer: 200,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
-        'answers $status to $caller',
-        async ({ caller, status }) => {
-          const res = await t
-            .http()
-            .get(api(`/orgs/${world.orgId}`))
-            .set(authOf(world, caller));
-          if (status === 200) {
-            expectStatus(res, 200);
-            expectOrg(res.body, { id: world.orgId, name: 'Acme', role: caller });
-          } else {
-            expectProblem(res, status);
-            expect(res.body.name).toBeUndefined();
-            expect(res.body.role).toBeUndefined();
-          }
-        },
-      );
+      const expected = roleMatrix({ owner: 200, admin: 200, member: 200, viewer: 200 });
+      it.each(matrixRows(expected))('answers $status to $caller', async ({ caller, status }) => {
+        const res = await t
+          .http()
+          .get(api(`/orgs/${world.orgId}`))
+          .set(authOf(world, caller));
+        if (expectOutcome(res, status)) {
+          expectOrg(res.body, { id: world.orgId, name: 'Acme', role: caller });
+        } else {
+          expect(res.body.name).toBeUndefined();
+          expect(res.body.role).toBeUndefined();
+        }
+      });
     });
 
     describe('PATCH /orgs/:orgId', () => {
-      const expected: Record<Caller, number> = {
-        owner: 200,
-        admin: 200,
-        member: 403,
-        viewer: 403,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
+      const expected = roleMatrix({ owner: 200, admin: 200, member: 403, viewer: 403 });
+      it.each(matrixRows(expected))(
         'answers $status to $caller, and renames only on 200',
         async ({ caller, status }) => {
-          const world = await newWorld();
+          const world = await createOrgWorld(t);
           const name = `Renamed by ${caller}`;
           const res = await t
             .http()
             .patch(api(`/orgs/${world.orgId}`))
             .set(authOf(world, caller))
             .send({ name });
-          if (status === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, status)) {
             expectOrg(res.body, { id: world.orgId, name, role: caller });
           } else {
-            expectProblem(res, status);
             expect(res.body.name).toBeUndefined();
           }
-          const after = await getOrg(world.orgId, world.owner);
+          const after = await getOrg(t, world.orgId, world.owner);
           expectStatus(after, 200);
           expect(after.body.name).toBe(status === 200 ? name : 'Acme');
         },
@@ -278,33 +198,23 @@ describe('organizations: /orgs', () => {
     });
 
     describe('DELETE /orgs/:orgId', () => {
-      const expected: Record<Caller, number> = {
-        owner: 204,
-        admin: 403,
-        member: 403,
-        viewer: 403,
-        outsider: 404,
-        stranger: 404,
-        anonymous: 401,
-      };
-      it.each(ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] })))(
+      const expected = roleMatrix({ owner: 204, admin: 403, member: 403, viewer: 403 });
+      it.each(matrixRows(expected))(
         'answers $status to $caller, and deletes only on 204',
         async ({ caller, status }) => {
-          const world = await newWorld();
+          const world = await createOrgWorld(t);
           const res = await t
             .http()
             .delete(api(`/orgs/${world.orgId}`))
             .set(authOf(world, caller));
-          if (status === 204) {
-            expectStatus(res, 204);
+          if (expectOutcome(res, status)) {
             expect(res.text ?? '').toBe('');
           } else {
-            expectProblem(res, status);
           }
-          const after = await getOrg(world.orgId, world.owner);
+          const after = await getOrg(t, world.orgId, world.owner);
           expectStatus(after, status === 204 ? 404 : 200);
           // The other org is never touched.
-          expectStatus(await getOrg(world.otherOrgId, world.stranger), 200);
+          expectStatus(await getOrg(t, world.otherOrgId, world.stranger), 200);
         },
       );
     });
@@ -317,7 +227,7 @@ describe('organizations: /orgs', () => {
       expectStatus(res, 201);
       expectOrg(res.body, { name: 'Acme Corp', role: 'owner' });
 
-      const read = await getOrg(res.body.id, user);
+      const read = await getOrg(t, res.body.id, user);
       expectStatus(read, 200);
       expectOrg(read.body, { id: res.body.id, name: 'Acme Corp', role: 'owner' });
 
@@ -377,10 +287,10 @@ describe('organizations: /orgs', () => {
       const alpha = await createOrg(t, user, 'Alpha');
       const beta = await createOrg(t, user, 'Beta');
       const gamma = await createOrg(t, other, 'Gamma');
-      await addMemberOf(gamma, user, 'viewer');
+      await addMember(t, gamma, user, 'viewer');
       const delta = await createOrg(t, other, 'Delta');
       const epsilon = await createOrg(t, other, 'Epsilon');
-      await addMemberOf(epsilon, user, 'admin');
+      await addMember(t, epsilon, user, 'admin');
 
       const res = await t.http().get(api('/orgs')).set(user.auth);
       expectStatus(res, 200);
@@ -522,45 +432,22 @@ describe('organizations: /orgs', () => {
         expectProblem(unknown, 404);
         expect(withoutInstance(probe.body)).toEqual(withoutInstance(unknown.body));
 
-        const after = await getOrg(orgId, owner);
+        const after = await getOrg(t, orgId, owner);
         expectStatus(after, 200);
         expect(after.body.name).toBe(secret);
       },
     );
 
-    it.each(MALFORMED_IDS)(
-      'answers 404 (not 400) to the malformed org id %s on GET, PATCH and DELETE',
-      async (id) => {
-        const user = await registerUser(t);
-        await createOrg(t, user, 'Mine');
-        expectProblem(
-          await t
-            .http()
-            .get(api(`/orgs/${id}`))
-            .set(user.auth),
-          404,
-        );
-        expectProblem(
-          await t
-            .http()
-            .patch(api(`/orgs/${id}`))
-            .set(user.auth)
-            .send({ name: 'New' }),
-          404,
-        );
-        expectProblem(
-          await t
-            .http()
-            .delete(api(`/orgs/${id}`))
-            .set(user.auth),
-          404,
-        );
-      },
-    );
-
-    it('answers 404 to an unknown org id', async () => {
+    it.each([
+      ...MALFORMED_IDS.map((id) => ({
+        label: `the malformed org id ${id} (not 400)`,
+        id,
+        ownOrg: true,
+      })),
+      { label: 'an unknown org id', id: randomUUID(), ownOrg: false },
+    ])('answers 404 to $label on GET, PATCH and DELETE', async ({ id, ownOrg }) => {
       const user = await registerUser(t);
-      const id = randomUUID();
+      if (ownOrg) await createOrg(t, user, 'Mine');
       expectProblem(
         await t
           .http()
@@ -592,8 +479,8 @@ describe('organizations: /orgs', () => {
 
   describe('PATCH /orgs/:orgId', () => {
     it('renames the org, trims the name and keeps createdAt', async () => {
-      const world = await newWorld();
-      const before = await getOrg(world.orgId, world.owner);
+      const world = await createOrgWorld(t);
+      const before = await getOrg(t, world.orgId, world.owner);
       const res = await t
         .http()
         .patch(api(`/orgs/${world.orgId}`))
@@ -606,7 +493,7 @@ describe('organizations: /orgs', () => {
         Date.parse(before.body.updatedAt),
       );
       // Every member sees the new name, with their own role.
-      const asViewer = await getOrg(world.orgId, world.viewer);
+      const asViewer = await getOrg(t, world.orgId, world.viewer);
       expectOrg(asViewer.body, { id: world.orgId, name: 'Acme 2', role: 'viewer' });
     });
 
@@ -620,7 +507,7 @@ describe('organizations: /orgs', () => {
         fields: ['ownerId'],
       },
     ])('answers 400 naming the field to $label, and changes nothing', async ({ body, fields }) => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const res = await t
         .http()
         .patch(api(`/orgs/${world.orgId}`))
@@ -628,30 +515,28 @@ describe('organizations: /orgs', () => {
         .send(body);
       expectProblem(res, 400);
       expect(fieldsOf(res)).toEqual(fields);
-      expect((await getOrg(world.orgId, world.owner)).body.name).toBe('Acme');
+      expect((await getOrg(t, world.orgId, world.owner)).body.name).toBe('Acme');
     });
 
     it.each(['member', 'viewer'] as const)(
       'answers 403 when the %s renames it, and changes nothing',
       async (role) => {
-        const world = await newWorld();
-        const before = await getOrg(world.orgId, world.owner);
+        const world = await createOrgWorld(t);
+        const before = await getOrg(t, world.orgId, world.owner);
         const res = await t
           .http()
           .patch(api(`/orgs/${world.orgId}`))
           .set(world[role].auth)
           .send({ name: 'Taken over' });
         expectProblem(res, 403);
-        const after = await getOrg(world.orgId, world.owner);
-        expectStatus(after, 200);
-        expect(after.body).toEqual(before.body);
+        await expectOrgAsBefore(world, before);
       },
     );
   });
 
   describe('DELETE /orgs/:orgId', () => {
     it('removes the org: former members get 404, it leaves their lists, its memberships are gone', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const res = await t
         .http()
         .delete(api(`/orgs/${world.orgId}`))
@@ -660,7 +545,7 @@ describe('organizations: /orgs', () => {
 
       for (const role of ['owner', 'admin', 'member', 'viewer'] as const) {
         const user = world[role];
-        expectProblem(await getOrg(world.orgId, user), 404);
+        expectProblem(await getOrg(t, world.orgId, user), 404);
         expectProblem(
           await t
             .http()
@@ -688,31 +573,24 @@ describe('organizations: /orgs', () => {
         404,
       );
 
-      const [memberships] = await dbQuery(
-        `SELECT count(*)::int AS n FROM memberships WHERE org_id = $1`,
-        [world.orgId],
-      );
-      expect(memberships.n).toBe(0);
-      const [orgs] = await dbQuery(`SELECT count(*)::int AS n FROM organizations WHERE id = $1`, [
-        world.orgId,
-      ]);
-      expect(orgs.n).toBe(0);
+      expect(await countRows(t, `memberships WHERE org_id = $1`, [world.orgId])).toBe(0);
+      expect(await countRows(t, `organizations WHERE id = $1`, [world.orgId])).toBe(0);
 
       // Another org is untouched.
-      const other = await getOrg(world.otherOrgId, world.stranger);
+      const other = await getOrg(t, world.otherOrgId, world.stranger);
       expectOrg(other.body, { id: world.otherOrgId, name: 'Other Co', role: 'owner' });
     });
 
     it('removes the invites and audit entries of the org too, and only of that org', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const invite = await t
         .http()
         .post(api(`/orgs/${world.orgId}/invites`))
         .set(world.owner.auth)
         .send({ role: 'member', maxUses: 5 });
       expectStatus(invite, 201);
-      const count = async (table: 'invites' | 'audit_log', orgId: string): Promise<number> =>
-        (await dbQuery(`SELECT count(*)::int AS n FROM ${table} WHERE org_id = $1`, [orgId]))[0].n;
+      const count = (table: 'invites' | 'audit_log', orgId: string): Promise<number> =>
+        countRows(t, `${table} WHERE org_id = $1`, [orgId]);
       expect(await count('invites', world.orgId)).toBe(1);
       expect(await count('audit_log', world.orgId)).toBeGreaterThan(0);
       const otherAudit = await count('audit_log', world.otherOrgId);
@@ -731,9 +609,9 @@ describe('organizations: /orgs', () => {
     });
 
     it('leaves the other orgs of a former member alone', async () => {
-      const world = await newWorld();
+      const world = await createOrgWorld(t);
       const second = await createOrg(t, world.owner, 'Second');
-      await addMemberOf(second, world.member, 'admin');
+      await addMember(t, second, world.member, 'admin');
       expectStatus(
         await t
           .http()
@@ -741,7 +619,7 @@ describe('organizations: /orgs', () => {
           .set(world.owner.auth),
         204,
       );
-      const read = await getOrg(second, world.member);
+      const read = await getOrg(t, second, world.member);
       expectStatus(read, 200);
       expectOrg(read.body, { id: second, name: 'Second', role: 'admin' });
       const list = await t.http().get(api('/orgs')).set(world.owner.auth);
@@ -751,23 +629,21 @@ describe('organizations: /orgs', () => {
     it.each(['admin', 'member', 'viewer'] as const)(
       'answers 403 when the %s deletes it, and changes nothing (org and members intact)',
       async (role) => {
-        const world = await newWorld();
-        const before = await getOrg(world.orgId, world.owner);
+        const world = await createOrgWorld(t);
+        const before = await getOrg(t, world.orgId, world.owner);
         const res = await t
           .http()
           .delete(api(`/orgs/${world.orgId}`))
           .set(world[role].auth);
         expectProblem(res, 403);
-        const after = await getOrg(world.orgId, world.owner);
-        expectStatus(after, 200);
-        expect(after.body).toEqual(before.body);
+        await expectOrgAsBefore(world, before);
         const members = await t
           .http()
           .get(api(`/orgs/${world.orgId}/members`))
           .set(world.owner.auth);
         expectStatus(members, 200);
         expect(members.body.data).toHaveLength(4);
-        expectStatus(await getOrg(world.orgId, world[role]), 200);
+        expectStatus(await getOrg(t, world.orgId, world[role]), 200);
       },
     );
   });

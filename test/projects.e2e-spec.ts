@@ -1,57 +1,20 @@
-import type { Response } from 'supertest';
-import { createTestApp, TestApp } from './helpers/app';
-import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld } from './helpers/orgs';
+import { api, createTestApp, TestApp } from './helpers/app';
+import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld, roleMatrix } from './helpers/orgs';
+import { expectOutcome, expectProblem, expectStatus, fieldsOf } from './helpers/problems';
 import { SignedInUser } from './helpers/users';
-
-const PROBLEM = /application\/problem\+json/;
-const api = (path: string) => `/api/v1${path}`;
-
-interface ProjectView {
-  id: string;
-  orgId: string;
-  name: string;
-  description: string | null;
-  archived: boolean;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Status first, but a failure shows the whole body. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectProblem(res: Response, status: number, code?: string): void {
-  expectStatus(res, status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  if (code) expect(res.body.type).toMatch(new RegExp(`(^|/)${code}$`));
-}
-
-function fieldsOf(res: Response): string[] {
-  return [...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field))].sort();
-}
+import {
+  countRows,
+  createTask,
+  postProject,
+  projectPath,
+  projectsPath,
+  ProjectView,
+} from './helpers/work';
 
 /** What each caller gets from an endpoint: the status of a success, 403, 404 or 401. */
-const READ_EXPECT: Record<Caller, number> = {
-  owner: 200,
-  admin: 200,
-  member: 200,
-  viewer: 200,
-  outsider: 404,
-  stranger: 404,
-  anonymous: 401,
-};
-const writeExpect = (success: number): Record<Caller, number> => ({
-  owner: success,
-  admin: success,
-  member: 403,
-  viewer: 403,
-  outsider: 404,
-  stranger: 404,
-  anonymous: 401,
-});
+const READ_EXPECT = roleMatrix({ owner: 200, admin: 200, member: 200, viewer: 200 });
+const writeExpect = (success: number): Record<Caller, number> =>
+  roleMatrix({ owner: success, admin: success, member: 403, viewer: 403 });
 
 describe('projects: /orgs/:orgId/projects', () => {
   let t: TestApp;
@@ -61,32 +24,13 @@ describe('projects: /orgs/:orgId/projects', () => {
   });
   afterAll(() => t.close());
 
-  const projectsPath = (orgId: string) => api(`/orgs/${orgId}/projects`);
-  const projectPath = (orgId: string, projectId: string) => api(`/orgs/${orgId}/projects/${projectId}`);
-
-  async function createProject(
-    orgId: string,
-    by: SignedInUser,
-    body: Record<string, unknown> = {},
-  ): Promise<ProjectView> {
-    const res = await t
-      .http()
-      .post(projectsPath(orgId))
-      .set(by.auth)
-      .send({ name: `Project ${Math.random().toString(36).slice(2, 10)}`, ...body });
-    expectStatus(res, 201);
-    return res.body;
-  }
-
-  async function createTask(orgId: string, projectId: string, by: SignedInUser, title = 'A task') {
-    const res = await t.http().post(`${projectPath(orgId, projectId)}/tasks`).set(by.auth).send({ title });
-    expectStatus(res, 201);
-    return res.body as { id: string; projectId: string };
-  }
-
   /** Every project of the list as `by` sees it (one page of 100). */
   async function listProjects(orgId: string, by: SignedInUser, query: Record<string, string> = {}) {
-    const res = await t.http().get(projectsPath(orgId)).query({ limit: 100, ...query }).set(by.auth);
+    const res = await t
+      .http()
+      .get(projectsPath(orgId))
+      .query({ limit: 100, ...query })
+      .set(by.auth);
     expectStatus(res, 200);
     expect(res.body.nextCursor).toBeNull();
     return res.body.data as ProjectView[];
@@ -94,10 +38,10 @@ describe('projects: /orgs/:orgId/projects', () => {
 
   /** The project as the table owner sees it (RLS bypassed): the ground truth. */
   async function projectInDb(projectId: string) {
-    const rows: Array<{ name: string; description: string | null; archived: boolean }> = await t.dataSource.query(
-      `SELECT name, description, archived FROM projects WHERE id = $1`,
-      [projectId],
-    );
+    const rows: Array<{ name: string; description: string | null; archived: boolean }> =
+      await t.dataSource.query(`SELECT name, description, archived FROM projects WHERE id = $1`, [
+        projectId,
+      ]);
     return rows[0];
   }
 
@@ -108,9 +52,12 @@ describe('projects: /orgs/:orgId/projects', () => {
         async (caller, expected) => {
           const world = await createOrgWorld(t);
           const name = `Made by ${caller}`;
-          const res = await t.http().post(projectsPath(world.orgId)).set(authOf(world, caller)).send({ name });
-          if (expected === 201) {
-            expectStatus(res, 201);
+          const res = await t
+            .http()
+            .post(projectsPath(world.orgId))
+            .set(authOf(world, caller))
+            .send({ name });
+          if (expectOutcome(res, expected)) {
             expect(res.body).toEqual({
               id: expect.any(String),
               orgId: world.orgId,
@@ -122,7 +69,6 @@ describe('projects: /orgs/:orgId/projects', () => {
               updatedAt: expect.any(String),
             });
           } else {
-            expectProblem(res, expected);
           }
           // A refused create leaves no row behind.
           const names = (await listProjects(world.orgId, world.owner)).map((p) => p.name);
@@ -137,18 +83,19 @@ describe('projects: /orgs/:orgId/projects', () => {
 
       beforeAll(async () => {
         world = await createOrgWorld(t);
-        project = await createProject(world.orgId, world.owner, { name: 'Readable', description: 'about it' });
+        project = await postProject(t, world.orgId, world.owner, {
+          name: 'Readable',
+          description: 'about it',
+        });
       });
 
       it.each(ALL_CALLERS.map((caller) => [caller, READ_EXPECT[caller]] as const))(
         'GET /orgs/:orgId/projects: %s → %i',
         async (caller, expected) => {
           const res = await t.http().get(projectsPath(world.orgId)).set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, expected)) {
             expect(res.body).toEqual({ data: [project], nextCursor: null });
           } else {
-            expectProblem(res, expected);
             expect(JSON.stringify(res.body)).not.toContain(project.id);
           }
         },
@@ -157,12 +104,13 @@ describe('projects: /orgs/:orgId/projects', () => {
       it.each(ALL_CALLERS.map((caller) => [caller, READ_EXPECT[caller]] as const))(
         'GET /orgs/:orgId/projects/:projectId: %s → %i',
         async (caller, expected) => {
-          const res = await t.http().get(projectPath(world.orgId, project.id)).set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          const res = await t
+            .http()
+            .get(projectPath(world.orgId, project.id))
+            .set(authOf(world, caller));
+          if (expectOutcome(res, expected)) {
             expect(res.body).toEqual(project);
           } else {
-            expectProblem(res, expected);
             expect(JSON.stringify(res.body)).not.toContain('Readable');
           }
         },
@@ -174,20 +122,34 @@ describe('projects: /orgs/:orgId/projects', () => {
         '%s → %i',
         async (caller, expected) => {
           const world = await createOrgWorld(t);
-          const project = await createProject(world.orgId, world.owner, { name: 'Before', description: 'old' });
+          const project = await postProject(t, world.orgId, world.owner, {
+            name: 'Before',
+            description: 'old',
+          });
           const res = await t
             .http()
             .patch(projectPath(world.orgId, project.id))
             .set(authOf(world, caller))
             .send({ name: 'After', description: 'new' });
-          if (expected === 200) {
-            expectStatus(res, 200);
-            expect(res.body).toMatchObject({ id: project.id, name: 'After', description: 'new', archived: false });
-            expect(await projectInDb(project.id)).toEqual({ name: 'After', description: 'new', archived: false });
+          if (expectOutcome(res, expected)) {
+            expect(res.body).toMatchObject({
+              id: project.id,
+              name: 'After',
+              description: 'new',
+              archived: false,
+            });
+            expect(await projectInDb(project.id)).toEqual({
+              name: 'After',
+              description: 'new',
+              archived: false,
+            });
           } else {
-            expectProblem(res, expected);
             // A forbidden write changes nothing.
-            expect(await projectInDb(project.id)).toEqual({ name: 'Before', description: 'old', archived: false });
+            expect(await projectInDb(project.id)).toEqual({
+              name: 'Before',
+              description: 'old',
+              archived: false,
+            });
           }
         },
       );
@@ -198,21 +160,25 @@ describe('projects: /orgs/:orgId/projects', () => {
         '%s → %i',
         async (caller, expected) => {
           const world = await createOrgWorld(t);
-          const project = await createProject(world.orgId, world.owner);
-          const task = await createTask(world.orgId, project.id, world.member);
-          const res = await t.http().delete(projectPath(world.orgId, project.id)).set(authOf(world, caller));
-          const after = await t.http().get(projectPath(world.orgId, project.id)).set(world.owner.auth);
+          const project = await postProject(t, world.orgId, world.owner);
+          const task = await createTask(t, world.orgId, project.id, world.member);
+          const res = await t
+            .http()
+            .delete(projectPath(world.orgId, project.id))
+            .set(authOf(world, caller));
+          const after = await t
+            .http()
+            .get(projectPath(world.orgId, project.id))
+            .set(world.owner.auth);
           const taskAfter = await t
             .http()
             .get(`${projectPath(world.orgId, project.id)}/tasks/${task.id}`)
             .set(world.owner.auth);
-          if (expected === 204) {
-            expectStatus(res, 204);
+          if (expectOutcome(res, expected)) {
             expect(res.text).toBe('');
             expectProblem(after, 404);
             expectProblem(taskAfter, 404);
           } else {
-            expectProblem(res, expected);
             // A forbidden delete changes nothing: the project and its task are still there.
             expectStatus(after, 200);
             expect(after.body).toEqual(project);
@@ -224,7 +190,7 @@ describe('projects: /orgs/:orgId/projects', () => {
 
     it('answers 404 for unknown and malformed org and project ids', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner);
+      const project = await postProject(t, world.orgId, world.owner);
       const unknown = '00000000-0000-4000-8000-000000000000';
       for (const path of [
         projectsPath(unknown),
@@ -252,7 +218,11 @@ describe('projects: /orgs/:orgId/projects', () => {
       ['a 101-character name', { name: 'x'.repeat(101) }, 'name'],
       ['no name', {}, 'name'],
       ['a non-string name', { name: 42 }, 'name'],
-      ['a description over 10000 characters', { name: 'Desc', description: 'd'.repeat(10001) }, 'description'],
+      [
+        'a description over 10000 characters',
+        { name: 'Desc', description: 'd'.repeat(10001) },
+        'description',
+      ],
       ['an unknown field', { name: 'Unknown', color: 'red' }, 'color'],
     ])('POST rejects %s with 400 naming the field', async (_label, body, field) => {
       const res = await t.http().post(projectsPath(world.orgId)).set(world.owner.auth).send(body);
@@ -275,17 +245,38 @@ describe('projects: /orgs/:orgId/projects', () => {
       ['a 101-character name', { name: 'z'.repeat(101) }, 'name'],
       ['a non-boolean archived', { archived: 'yes' }, 'archived'],
       ['an unknown field', { owner: 'me' }, 'owner'],
-      ['an attempt to move it to another org', { orgId: '00000000-0000-4000-8000-000000000000' }, 'orgId'],
-    ])('PATCH rejects %s with 400 naming the field and changes nothing', async (_label, body, field) => {
-      const project = await createProject(world.orgId, world.owner, { name: `Valid ${field} ${Math.random()}` });
-      const res = await t.http().patch(projectPath(world.orgId, project.id)).set(world.owner.auth).send(body);
-      expectProblem(res, 400);
-      expect(fieldsOf(res)).toEqual([field]);
-      expect(await projectInDb(project.id)).toEqual({ name: project.name, description: null, archived: false });
-    });
+      [
+        'an attempt to move it to another org',
+        { orgId: '00000000-0000-4000-8000-000000000000' },
+        'orgId',
+      ],
+    ])(
+      'PATCH rejects %s with 400 naming the field and changes nothing',
+      async (_label, body, field) => {
+        const project = await postProject(t, world.orgId, world.owner, {
+          name: `Valid ${field} ${Math.random()}`,
+        });
+        const res = await t
+          .http()
+          .patch(projectPath(world.orgId, project.id))
+          .set(world.owner.auth)
+          .send(body);
+        expectProblem(res, 400);
+        expect(fieldsOf(res)).toEqual([field]);
+        expect(await projectInDb(project.id)).toEqual({
+          name: project.name,
+          description: null,
+          archived: false,
+        });
+      },
+    );
 
     it('rejects a bad archived filter on the list', async () => {
-      const res = await t.http().get(projectsPath(world.orgId)).query({ archived: 'maybe' }).set(world.owner.auth);
+      const res = await t
+        .http()
+        .get(projectsPath(world.orgId))
+        .query({ archived: 'maybe' })
+        .set(world.owner.auth);
       expectProblem(res, 400);
       expect(fieldsOf(res)).toEqual(['archived']);
     });
@@ -294,58 +285,89 @@ describe('projects: /orgs/:orgId/projects', () => {
   describe('unique names', () => {
     it('answers 409 project-name-taken to a name already used in the org, whatever its case', async () => {
       const world = await createOrgWorld(t);
-      await createProject(world.orgId, world.owner, { name: 'Roadmap' });
+      await postProject(t, world.orgId, world.owner, { name: 'Roadmap' });
       for (const name of ['Roadmap', 'ROADMAP', '  roadmap  ']) {
-        const res = await t.http().post(projectsPath(world.orgId)).set(world.admin.auth).send({ name });
+        const res = await t
+          .http()
+          .post(projectsPath(world.orgId))
+          .set(world.admin.auth)
+          .send({ name });
         expectProblem(res, 409, 'project-name-taken');
       }
-      expect((await listProjects(world.orgId, world.owner)).map((p) => p.name)).toEqual(['Roadmap']);
+      expect((await listProjects(world.orgId, world.owner)).map((p) => p.name)).toEqual([
+        'Roadmap',
+      ]);
     });
 
     it('lets another org use the same name', async () => {
       const world = await createOrgWorld(t);
-      await createProject(world.orgId, world.owner, { name: 'Shared Name' });
-      const res = await t.http().post(projectsPath(world.otherOrgId)).set(world.stranger.auth).send({ name: 'shared name' });
+      await postProject(t, world.orgId, world.owner, { name: 'Shared Name' });
+      const res = await t
+        .http()
+        .post(projectsPath(world.otherOrgId))
+        .set(world.stranger.auth)
+        .send({ name: 'shared name' });
       expectStatus(res, 201);
     });
 
     it('answers 409 to a rename onto a taken name and leaves the project as it was', async () => {
       const world = await createOrgWorld(t);
-      await createProject(world.orgId, world.owner, { name: 'Alpha' });
-      const beta = await createProject(world.orgId, world.owner, { name: 'Beta' });
-      const res = await t.http().patch(projectPath(world.orgId, beta.id)).set(world.admin.auth).send({ name: 'aLPHA' });
+      await postProject(t, world.orgId, world.owner, { name: 'Alpha' });
+      const beta = await postProject(t, world.orgId, world.owner, { name: 'Beta' });
+      const res = await t
+        .http()
+        .patch(projectPath(world.orgId, beta.id))
+        .set(world.admin.auth)
+        .send({ name: 'aLPHA' });
       expectProblem(res, 409, 'project-name-taken');
-      expect(await projectInDb(beta.id)).toEqual({ name: 'Beta', description: null, archived: false });
+      expect(await projectInDb(beta.id)).toEqual({
+        name: 'Beta',
+        description: null,
+        archived: false,
+      });
     });
 
     it('allows renaming a project to a different case of its own name', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner, { name: 'gamma' });
-      const res = await t.http().patch(projectPath(world.orgId, project.id)).set(world.owner.auth).send({ name: 'Gamma' });
+      const project = await postProject(t, world.orgId, world.owner, { name: 'gamma' });
+      const res = await t
+        .http()
+        .patch(projectPath(world.orgId, project.id))
+        .set(world.owner.auth)
+        .send({ name: 'Gamma' });
       expectStatus(res, 200);
       expect(res.body.name).toBe('Gamma');
     });
 
     it('frees the name once the project is deleted', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner, { name: 'Phoenix' });
-      expectStatus(await t.http().delete(projectPath(world.orgId, project.id)).set(world.owner.auth), 204);
-      await createProject(world.orgId, world.owner, { name: 'phoenix' });
+      const project = await postProject(t, world.orgId, world.owner, { name: 'Phoenix' });
+      expectStatus(
+        await t.http().delete(projectPath(world.orgId, project.id)).set(world.owner.auth),
+        204,
+      );
+      await postProject(t, world.orgId, world.owner, { name: 'phoenix' });
     });
   });
 
   describe('archiving', () => {
     it('hides archived projects from the list unless archived=true, which lists only them', async () => {
       const world = await createOrgWorld(t);
-      const live = await createProject(world.orgId, world.owner, { name: 'Live' });
-      const old = await createProject(world.orgId, world.owner, { name: 'Old' });
-      const res = await t.http().patch(projectPath(world.orgId, old.id)).set(world.admin.auth).send({ archived: true });
+      const live = await postProject(t, world.orgId, world.owner, { name: 'Live' });
+      const old = await postProject(t, world.orgId, world.owner, { name: 'Old' });
+      const res = await t
+        .http()
+        .patch(projectPath(world.orgId, old.id))
+        .set(world.admin.auth)
+        .send({ archived: true });
       expectStatus(res, 200);
       expect(res.body).toMatchObject({ id: old.id, archived: true });
 
       for (const viewer of [world.owner, world.viewer]) {
         expect((await listProjects(world.orgId, viewer)).map((p) => p.id)).toEqual([live.id]);
-        expect((await listProjects(world.orgId, viewer, { archived: 'false' })).map((p) => p.id)).toEqual([live.id]);
+        expect(
+          (await listProjects(world.orgId, viewer, { archived: 'false' })).map((p) => p.id),
+        ).toEqual([live.id]);
         const archived = await listProjects(world.orgId, viewer, { archived: 'true' });
         expect(archived.map((p) => p.id)).toEqual([old.id]);
         expect(archived[0]!.archived).toBe(true);
@@ -359,14 +381,22 @@ describe('projects: /orgs/:orgId/projects', () => {
 
     it('rejects new tasks in an archived project with 409 project-archived, and takes them again once unarchived', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner);
+      const project = await postProject(t, world.orgId, world.owner);
       const tasksPath = `${projectPath(world.orgId, project.id)}/tasks`;
       expectStatus(
-        await t.http().patch(projectPath(world.orgId, project.id)).set(world.owner.auth).send({ archived: true }),
+        await t
+          .http()
+          .patch(projectPath(world.orgId, project.id))
+          .set(world.owner.auth)
+          .send({ archived: true }),
         200,
       );
 
-      const refused = await t.http().post(tasksPath).set(world.member.auth).send({ title: 'Too late' });
+      const refused = await t
+        .http()
+        .post(tasksPath)
+        .set(world.member.auth)
+        .send({ title: 'Too late' });
       expectProblem(refused, 409, 'project-archived');
       const none = await t.http().get(tasksPath).set(world.owner.auth);
       expectStatus(none, 200);
@@ -380,7 +410,11 @@ describe('projects: /orgs/:orgId/projects', () => {
       expectStatus(unarchived, 200);
       expect(unarchived.body.archived).toBe(false);
 
-      const accepted = await t.http().post(tasksPath).set(world.member.auth).send({ title: 'Back in business' });
+      const accepted = await t
+        .http()
+        .post(tasksPath)
+        .set(world.member.auth)
+        .send({ title: 'Back in business' });
       expectStatus(accepted, 201);
       expect(accepted.body).toMatchObject({ projectId: project.id, title: 'Back in business' });
     });
@@ -389,43 +423,54 @@ describe('projects: /orgs/:orgId/projects', () => {
   describe('delete', () => {
     it('removes the project’s tasks with it, and only those', async () => {
       const world = await createOrgWorld(t);
-      const doomed = await createProject(world.orgId, world.owner, { name: 'Doomed' });
-      const kept = await createProject(world.orgId, world.owner, { name: 'Kept' });
+      const doomed = await postProject(t, world.orgId, world.owner, { name: 'Doomed' });
+      const kept = await postProject(t, world.orgId, world.owner, { name: 'Kept' });
       const doomedTasks = [
-        await createTask(world.orgId, doomed.id, world.owner, 'one'),
-        await createTask(world.orgId, doomed.id, world.member, 'two'),
+        await createTask(t, world.orgId, doomed.id, world.owner, { title: 'one' }),
+        await createTask(t, world.orgId, doomed.id, world.member, { title: 'two' }),
       ];
-      const keptTask = await createTask(world.orgId, kept.id, world.owner, 'three');
+      const keptTask = await createTask(t, world.orgId, kept.id, world.owner, { title: 'three' });
 
-      expectStatus(await t.http().delete(projectPath(world.orgId, doomed.id)).set(world.admin.auth), 204);
+      expectStatus(
+        await t.http().delete(projectPath(world.orgId, doomed.id)).set(world.admin.auth),
+        204,
+      );
 
       for (const task of doomedTasks) {
-        const res = await t.http().get(`${projectPath(world.orgId, doomed.id)}/tasks/${task.id}`).set(world.owner.auth);
+        const res = await t
+          .http()
+          .get(`${projectPath(world.orgId, doomed.id)}/tasks/${task.id}`)
+          .set(world.owner.auth);
         expectProblem(res, 404);
       }
-      const left: Array<{ n: number }> = await t.dataSource.query(
-        `SELECT count(*)::int AS n FROM tasks WHERE project_id = $1`,
-        [doomed.id],
-      );
-      expect(left[0]!.n).toBe(0);
+      expect(await countRows(t, `tasks WHERE project_id = $1`, [doomed.id])).toBe(0);
 
-      const org = await t.http().get(api(`/orgs/${world.orgId}/tasks`)).set(world.owner.auth);
+      const org = await t
+        .http()
+        .get(api(`/orgs/${world.orgId}/tasks`))
+        .set(world.owner.auth);
       expectStatus(org, 200);
       expect(org.body.data.map((task: { id: string }) => task.id)).toEqual([keptTask.id]);
       expectStatus(
-        await t.http().get(`${projectPath(world.orgId, kept.id)}/tasks/${keptTask.id}`).set(world.owner.auth),
+        await t
+          .http()
+          .get(`${projectPath(world.orgId, kept.id)}/tasks/${keptTask.id}`)
+          .set(world.owner.auth),
         200,
       );
 
       // Deleting again: it is gone.
-      expectProblem(await t.http().delete(projectPath(world.orgId, doomed.id)).set(world.admin.auth), 404);
+      expectProblem(
+        await t.http().delete(projectPath(world.orgId, doomed.id)).set(world.admin.auth),
+        404,
+      );
     });
   });
 
   describe('cross-tenant', () => {
     it('answers the stranger 404 on every endpoint of another org’s project, and changes nothing', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner, { name: 'Secret' });
+      const project = await postProject(t, world.orgId, world.owner, { name: 'Secret' });
       const s = world.stranger.auth;
       const responses = [
         await t.http().get(projectsPath(world.orgId)).set(s),
@@ -435,23 +480,35 @@ describe('projects: /orgs/:orgId/projects', () => {
         await t.http().delete(projectPath(world.orgId, project.id)).set(s),
         // ...and under the stranger's own org path, org A's project id is unknown.
         await t.http().get(projectPath(world.otherOrgId, project.id)).set(s),
-        await t.http().patch(projectPath(world.otherOrgId, project.id)).set(s).send({ archived: true }),
+        await t
+          .http()
+          .patch(projectPath(world.otherOrgId, project.id))
+          .set(s)
+          .send({ archived: true }),
         await t.http().delete(projectPath(world.otherOrgId, project.id)).set(s),
-        await t.http().post(`${projectPath(world.otherOrgId, project.id)}/tasks`).set(s).send({ title: 'x' }),
+        await t
+          .http()
+          .post(`${projectPath(world.otherOrgId, project.id)}/tasks`)
+          .set(s)
+          .send({ title: 'x' }),
       ];
       for (const res of responses) {
         expectProblem(res, 404);
         expect(JSON.stringify(res.body)).not.toContain('Secret');
       }
-      expect(await projectInDb(project.id)).toEqual({ name: 'Secret', description: null, archived: false });
+      expect(await projectInDb(project.id)).toEqual({
+        name: 'Secret',
+        description: null,
+        archived: false,
+      });
       expect((await listProjects(world.orgId, world.owner)).map((p) => p.name)).toEqual(['Secret']);
       expect(await listProjects(world.otherOrgId, world.stranger)).toEqual([]);
     });
 
     it('answers an org A owner 404 for an org B project id under org A’s path, and changes nothing', async () => {
       const world = await createOrgWorld(t);
-      const theirs = await createProject(world.otherOrgId, world.stranger, { name: 'Theirs' });
-      const theirTask = await createTask(world.otherOrgId, theirs.id, world.stranger);
+      const theirs = await postProject(t, world.otherOrgId, world.stranger, { name: 'Theirs' });
+      const theirTask = await createTask(t, world.otherOrgId, theirs.id, world.stranger);
       const o = world.owner.auth;
       const path = projectPath(world.orgId, theirs.id);
       const responses = [
@@ -466,8 +523,15 @@ describe('projects: /orgs/:orgId/projects', () => {
         expectProblem(res, 404);
         expect(JSON.stringify(res.body)).not.toContain('Theirs');
       }
-      expect(await projectInDb(theirs.id)).toEqual({ name: 'Theirs', description: null, archived: false });
-      const theirTasks = await t.http().get(`${projectPath(world.otherOrgId, theirs.id)}/tasks`).set(world.stranger.auth);
+      expect(await projectInDb(theirs.id)).toEqual({
+        name: 'Theirs',
+        description: null,
+        archived: false,
+      });
+      const theirTasks = await t
+        .http()
+        .get(`${projectPath(world.otherOrgId, theirs.id)}/tasks`)
+        .set(world.stranger.auth);
       expectStatus(theirTasks, 200);
       expect(theirTasks.body.data.map((task: { id: string }) => task.id)).toEqual([theirTask.id]);
       expect(await listProjects(world.orgId, world.owner)).toEqual([]);
@@ -477,16 +541,30 @@ describe('projects: /orgs/:orgId/projects', () => {
   describe('audit log', () => {
     it('records project.created, project.updated, project.archived and project.deleted', async () => {
       const world = await createOrgWorld(t);
-      const project = await createProject(world.orgId, world.owner, { name: 'Audited', description: 'first' });
+      const project = await postProject(t, world.orgId, world.owner, {
+        name: 'Audited',
+        description: 'first',
+      });
       expectStatus(
-        await t.http().patch(projectPath(world.orgId, project.id)).set(world.admin.auth).send({ name: 'Audited 2' }),
+        await t
+          .http()
+          .patch(projectPath(world.orgId, project.id))
+          .set(world.admin.auth)
+          .send({ name: 'Audited 2' }),
         200,
       );
       expectStatus(
-        await t.http().patch(projectPath(world.orgId, project.id)).set(world.owner.auth).send({ archived: true }),
+        await t
+          .http()
+          .patch(projectPath(world.orgId, project.id))
+          .set(world.owner.auth)
+          .send({ archived: true }),
         200,
       );
-      expectStatus(await t.http().delete(projectPath(world.orgId, project.id)).set(world.admin.auth), 204);
+      expectStatus(
+        await t.http().delete(projectPath(world.orgId, project.id)).set(world.admin.auth),
+        204,
+      );
 
       const res = await t
         .http()
@@ -510,12 +588,19 @@ describe('projects: /orgs/:orgId/projects', () => {
         'project.created',
       ]);
       for (const entry of entries) {
-        expect(entry).toMatchObject({ orgId: world.orgId, targetType: 'project', targetId: project.id });
+        expect(entry).toMatchObject({
+          orgId: world.orgId,
+          targetType: 'project',
+          targetId: project.id,
+        });
       }
       const [deleted, archived, updated, created] = entries;
       expect(created!.actorId).toBe(world.owner.id);
       expect(updated!.actorId).toBe(world.admin.id);
-      expect(updated!.metadata).toMatchObject({ before: { name: 'Audited' }, after: { name: 'Audited 2' } });
+      expect(updated!.metadata).toMatchObject({
+        before: { name: 'Audited' },
+        after: { name: 'Audited 2' },
+      });
       expect(archived!.actorId).toBe(world.owner.id);
       expect(deleted!.actorId).toBe(world.admin.id);
 

@@ -1,6 +1,22 @@
 import { createTestApp, TestApp } from './helpers/app';
-import { createOrg, OrgWorld } from './helpers/orgs';
+import { createOrg, createOrgWorld, OrgWorld } from './helpers/orgs';
+import { PROBLEM } from './helpers/problems';
 import { registerUser, SignedInUser } from './helpers/users';
+import {
+  addDays,
+  createProject,
+  createTask,
+  CSV_COLUMNS,
+  dbToday,
+  exportPath,
+  insertTasks,
+  orgTasksPath,
+  PRIORITIES,
+  SeedTask,
+  statsPath,
+  STATUSES,
+  taskPath,
+} from './helpers/work';
 
 /**
  * Dashboard stats against a brute-force count of the table, and the CSV export: header,
@@ -8,132 +24,15 @@ import { registerUser, SignedInUser } from './helpers/users';
  * filters, permissions, and a large export.
  */
 
-const PROBLEM = /application\/problem\+json/;
-const STATUSES = ['todo', 'in_progress', 'done', 'blocked'] as const;
-const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-const HEADER = [
-  'id',
-  'projectId',
-  'title',
-  'status',
-  'priority',
-  'assigneeId',
-  'dueDate',
-  'createdBy',
-  'createdAt',
-  'updatedAt',
-  'completedAt',
-];
-
-const api = (path: string) => `/api/v1${path}`;
-
-/**
- * Fixture and check SQL runs inside a transaction: the embedded database (PGlite behind a
- * socket server) keeps a connection's protocol messages together only inside one, and a
- * parameterised statement outside one can interleave with the other test worker's traffic
- * ("unnamed prepared statement does not exist"). For the same reason the org world is made
- * here rather than with createOrgWorld (whose addMember INSERT runs outside a transaction).
- */
-const dbQuery = (t: TestApp, sql: string, params: unknown[] = []): Promise<any> =>
-  t.dataSource.transaction((em) => em.query(sql, params));
-
-async function newWorld(t: TestApp): Promise<OrgWorld> {
-  const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-    ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
-      registerUser(t, { name }),
-    ),
-  );
-  const orgId = await createOrg(t, owner!, 'Acme');
-  const otherOrgId = await createOrg(t, stranger!, 'Other Co');
-  for (const [user, role] of [
-    [admin!, 'admin'],
-    [member!, 'member'],
-    [viewer!, 'viewer'],
-  ] as const) {
-    await dbQuery(t, `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
-      orgId,
-      user.id,
-      role,
-    ]);
-  }
-  return {
-    orgId,
-    owner: owner!,
-    admin: admin!,
-    member: member!,
-    viewer: viewer!,
-    outsider: outsider!,
-    stranger: stranger!,
-    otherOrgId,
-  };
-}
-
-function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
-async function dbToday(t: TestApp): Promise<string> {
-  const [{ today }] = await dbQuery(t, `SELECT to_char(current_date, 'YYYY-MM-DD') AS today`);
-  return today;
-}
-
-async function createProject(
-  t: TestApp,
-  orgId: string,
-  owner: SignedInUser,
-  name: string,
-): Promise<string> {
-  const res = await t
-    .http()
-    .post(api(`/orgs/${orgId}/projects`))
-    .set(owner.auth)
-    .send({ name });
-  if (res.status !== 201)
-    throw new Error(`create project failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
-
-async function createTask(
-  t: TestApp,
-  orgId: string,
-  projectId: string,
-  user: SignedInUser,
-  body: object,
-): Promise<any> {
-  const res = await t
-    .http()
-    .post(api(`/orgs/${orgId}/projects/${projectId}/tasks`))
-    .set(user.auth)
-    .send(body);
-  if (res.status !== 201)
-    throw new Error(`create task failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-interface SeedTask {
-  projectId: string;
-  title: string;
-  status: string;
-  priority: string;
-  assigneeId: string | null;
-  dueDate: string | null;
-  createdBy: string;
-}
-
-/** Fixture rows straight into `tasks`, in one statement (completed_at set exactly when done). */
-async function insertTasks(t: TestApp, orgId: string, tasks: SeedTask[]): Promise<void> {
-  await dbQuery(
-    t,
-    `INSERT INTO tasks (org_id, project_id, title, status, priority, assignee_id, due_date, created_by, completed_at)
-     SELECT $1, x."projectId", x.title, x.status, x.priority, x."assigneeId", x."dueDate", x."createdBy",
-            CASE WHEN x.status = 'done' THEN now() END
-       FROM jsonb_to_recordset($2::jsonb) AS x("projectId" uuid, title text, status text, priority text,
-            "assigneeId" uuid, "dueDate" date, "createdBy" uuid)`,
-    [orgId, JSON.stringify(tasks)],
-  );
-}
+/** What an org or project without tasks counts. */
+const NO_STATS = {
+  total: 0,
+  byStatus: { todo: 0, in_progress: 0, done: 0, blocked: 0 },
+  completed: 0,
+  pending: 0,
+  overdue: 0,
+  byAssignee: [],
+};
 
 interface Stats {
   total: number;
@@ -151,8 +50,7 @@ async function bruteStats(t: TestApp, orgId: string, projectId?: string): Promis
     assigneeId: string | null;
     past: boolean;
     projectId: string;
-  }> = await dbQuery(
-    t,
+  }> = await t.dataSource.query(
     `SELECT status, assignee_id::text AS "assigneeId", project_id::text AS "projectId",
             coalesce(due_date < current_date, false) AS past
        FROM tasks WHERE org_id = $1`,
@@ -189,7 +87,7 @@ async function getStats(
 ): Promise<Stats> {
   const res = await t
     .http()
-    .get(api(`/orgs/${orgId}/stats`) + (projectId ? `?projectId=${projectId}` : ''))
+    .get(statsPath(orgId) + (projectId ? `?projectId=${projectId}` : ''))
     .set(user.auth);
   if (res.status !== 200) throw new Error(`stats: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...res.body, byAssignee: sortAssignees(res.body.byAssignee) };
@@ -252,7 +150,7 @@ const guarded = (title: string) => (/^[=+\-@]/.test(title) ? `'${title}` : title
 async function exportCsv(t: TestApp, orgId: string, user: SignedInUser, query = '') {
   const res = await t
     .http()
-    .get(api(`/orgs/${orgId}/tasks/export.csv`) + query)
+    .get(exportPath(orgId) + query)
     .buffer(true)
     .parse((response, callback) => {
       let data = '';
@@ -279,7 +177,7 @@ async function listAll(
     const params = new URLSearchParams(pairs);
     const res: { status: number; body: any } = await t
       .http()
-      .get(api(`/orgs/${orgId}/tasks?${params}`))
+      .get(`${orgTasksPath(orgId)}?${params}`)
       .set(user.auth);
     if (res.status !== 200) throw new Error(`list: ${res.status} ${JSON.stringify(res.body)}`);
     items.push(...res.body.data);
@@ -298,7 +196,7 @@ describe('dashboard stats', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    w = await newWorld(t);
+    w = await createOrgWorld(t);
     today = await dbToday(t);
     p1 = await createProject(t, w.orgId, w.owner, 'One');
     p2 = await createProject(t, w.orgId, w.owner, 'Two');
@@ -356,16 +254,9 @@ describe('dashboard stats', () => {
       expect(await getStats(t, w.orgId, user)).toEqual(expected);
     }
     for (const user of [w.outsider, w.stranger]) {
-      expect(
-        (
-          await t
-            .http()
-            .get(api(`/orgs/${w.orgId}/stats`))
-            .set(user.auth)
-        ).status,
-      ).toBe(404);
+      expect((await t.http().get(statsPath(w.orgId)).set(user.auth)).status).toBe(404);
     }
-    expect((await t.http().get(api(`/orgs/${w.orgId}/stats`))).status).toBe(401);
+    expect((await t.http().get(statsPath(w.orgId))).status).toBe(401);
   });
 
   it('?projectId= counts that project only', async () => {
@@ -380,17 +271,10 @@ describe('dashboard stats', () => {
   it("a projectId of another org → all zeros, never that org's numbers", async () => {
     const res = await t
       .http()
-      .get(api(`/orgs/${w.orgId}/stats?projectId=${theirs}`))
+      .get(`${statsPath(w.orgId)}?projectId=${theirs}`)
       .set(w.owner.auth);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      total: 0,
-      byStatus: { todo: 0, in_progress: 0, done: 0, blocked: 0 },
-      completed: 0,
-      pending: 0,
-      overdue: 0,
-      byAssignee: [],
-    });
+    expect(res.body).toEqual(NO_STATS);
   });
 
   it("the other org's stats count only its own tasks", async () => {
@@ -409,7 +293,7 @@ describe('dashboard stats', () => {
     expect(await getStats(t, w.orgId, w.owner)).toEqual(await bruteStats(t, w.orgId));
     const done = await t
       .http()
-      .patch(api(`/orgs/${w.orgId}/projects/${p1}/tasks/${task.id}`))
+      .patch(taskPath(w.orgId, p1, task.id))
       .set(w.owner.auth)
       .send({ status: 'done', assigneeId: null });
     expect(done.status).toBe(200);
@@ -417,7 +301,7 @@ describe('dashboard stats', () => {
     expect(after).toEqual(await bruteStats(t, w.orgId));
     const del = await t
       .http()
-      .delete(api(`/orgs/${w.orgId}/projects/${p1}/tasks/${task.id}`))
+      .delete(taskPath(w.orgId, p1, task.id))
       .set(w.owner.auth);
     expect(del.status).toBe(204);
     expect(await getStats(t, w.orgId, w.owner)).toEqual(await bruteStats(t, w.orgId));
@@ -426,19 +310,9 @@ describe('dashboard stats', () => {
   it('an org without tasks → zeros', async () => {
     const user = await registerUser(t, { name: 'Empty' });
     const orgId = await createOrg(t, user, 'Empty Co');
-    const res = await t
-      .http()
-      .get(api(`/orgs/${orgId}/stats`))
-      .set(user.auth);
+    const res = await t.http().get(statsPath(orgId)).set(user.auth);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      total: 0,
-      byStatus: { todo: 0, in_progress: 0, done: 0, blocked: 0 },
-      completed: 0,
-      pending: 0,
-      overdue: 0,
-      byAssignee: [],
-    });
+    expect(res.body).toEqual(NO_STATS);
   });
 });
 
@@ -466,7 +340,7 @@ describe('CSV export', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    w = await newWorld(t);
+    w = await createOrgWorld(t);
     today = await dbToday(t);
     p1 = await createProject(t, w.orgId, w.owner, 'Export one');
     p2 = await createProject(t, w.orgId, w.owner, 'Export two');
@@ -489,25 +363,25 @@ describe('CSV export', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const firstLine = text.split(/\r?\n/)[0];
-    expect(firstLine).toBe(HEADER.join(','));
+    expect(firstLine).toBe(CSV_COLUMNS.join(','));
   });
 
   it('has one row per task of the org, each cell equal to the task, quoting round-tripped', async () => {
     const { res, text } = await exportCsv(t, w.orgId, w.admin);
     expect(res.status).toBe(200);
     const [header, ...records] = parseCsv(text);
-    expect(header).toEqual(HEADER);
+    expect(header).toEqual(CSV_COLUMNS);
     const tasks = await listAll(t, w.orgId, w.owner);
     expect(tasks).toHaveLength(TRICKY.length);
     expect(records).toHaveLength(tasks.length);
-    for (const record of records) expect(record).toHaveLength(HEADER.length);
+    for (const record of records) expect(record).toHaveLength(CSV_COLUMNS.length);
 
     const byId = new Map(records.map((r) => [r[0], r]));
     expect(byId.size).toBe(records.length);
     for (const task of tasks) {
       const record = byId.get(task.id);
       expect(record).toBeDefined();
-      const cell = Object.fromEntries(HEADER.map((h, i) => [h, record![i]]));
+      const cell = Object.fromEntries(CSV_COLUMNS.map((h, i) => [h, record![i]]));
       expect(cell).toEqual({
         id: task.id,
         projectId: task.projectId,
@@ -621,7 +495,7 @@ describe('CSV export', () => {
       const { res } = await exportCsv(t, w.orgId, user);
       expect(res.status).toBe(404);
     }
-    const anonymous = await t.http().get(api(`/orgs/${w.orgId}/tasks/export.csv`));
+    const anonymous = await t.http().get(exportPath(w.orgId));
     expect(anonymous.status).toBe(401);
   });
 
@@ -630,7 +504,7 @@ describe('CSV export', () => {
     const orgId = await createOrg(t, user, 'Nothing yet');
     const { res, text } = await exportCsv(t, orgId, user);
     expect(res.status).toBe(200);
-    expect(parseCsv(text)).toEqual([HEADER]);
+    expect(parseCsv(text)).toEqual([CSV_COLUMNS]);
   });
 });
 
@@ -646,8 +520,7 @@ describe('CSV export at scale', () => {
     const owner = await registerUser(t, { name: 'Bulk' });
     const orgId = await createOrg(t, owner, 'Bulk Co');
     const projectId = await createProject(t, orgId, owner, 'Bulk');
-    await dbQuery(
-      t,
+    await t.dataSource.query(
       `INSERT INTO tasks (org_id, project_id, title, status, priority, due_date, created_by, created_at, completed_at)
        SELECT $1, $2,
               CASE WHEN n % 10 = 0 THEN 'Bulk, "task" ' || n ELSE 'Bulk task ' || n END,
@@ -660,8 +533,7 @@ describe('CSV export at scale', () => {
          FROM generate_series(1, 1500) AS n`,
       [orgId, projectId, owner.id],
     );
-    const expected: Array<{ id: string }> = await dbQuery(
-      t,
+    const expected: Array<{ id: string }> = await t.dataSource.query(
       `SELECT id::text AS id FROM tasks WHERE org_id = $1`,
       [orgId],
     );
@@ -670,7 +542,7 @@ describe('CSV export at scale', () => {
     const { res, text } = await exportCsv(t, orgId, owner);
     expect(res.status).toBe(200);
     const [header, ...records] = parseCsv(text);
-    expect(header).toEqual(HEADER);
+    expect(header).toEqual(CSV_COLUMNS);
     expect(records).toHaveLength(1500);
     const ids = records.map((r) => r[0]);
     expect(new Set(ids).size).toBe(1500);

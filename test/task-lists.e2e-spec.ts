@@ -1,6 +1,17 @@
-import { createTestApp, TestApp } from './helpers/app';
-import { createOrg, OrgWorld } from './helpers/orgs';
-import { registerUser, SignedInUser } from './helpers/users';
+import { api, createTestApp, TestApp } from './helpers/app';
+import { createOrgWorld, OrgWorld } from './helpers/orgs';
+import { PROBLEM } from './helpers/problems';
+import { SignedInUser } from './helpers/users';
+import {
+  addDays,
+  createProject,
+  dbToday,
+  insertTasks,
+  PRIORITIES,
+  SeedTask,
+  STATUSES,
+  tasksPath,
+} from './helpers/work';
 
 /**
  * Task lists (issue 4): every sort × order walked page by page against a brute-force sort of
@@ -8,9 +19,6 @@ import { registerUser, SignedInUser } from './helpers/users';
  * concurrent inserts, and the 400s of bad list parameters.
  */
 
-const PROBLEM = /application\/problem\+json/;
-const STATUSES = ['todo', 'in_progress', 'done', 'blocked'] as const;
-const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
 const SORTS = ['createdAt', 'updatedAt', 'dueDate', 'priority'] as const;
 const ORDERS = ['asc', 'desc'] as const;
@@ -42,60 +50,9 @@ interface Filter {
   q?: string;
 }
 
-const api = (path: string) => `/api/v1${path}`;
-
-/**
- * Fixture and check SQL runs inside a transaction: the embedded database (PGlite behind a
- * socket server) keeps a connection's protocol messages together only inside one, and a
- * parameterised statement outside one can interleave with the other test worker's traffic
- * ("unnamed prepared statement does not exist"). For the same reason the org world is made
- * here rather than with createOrgWorld (whose addMember INSERT runs outside a transaction).
- */
-const dbQuery = (t: TestApp, sql: string, params: unknown[] = []): Promise<any> =>
-  t.dataSource.transaction((em) => em.query(sql, params));
-
-async function newWorld(t: TestApp): Promise<OrgWorld> {
-  const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-    ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
-      registerUser(t, { name }),
-    ),
-  );
-  const orgId = await createOrg(t, owner!, 'Acme');
-  const otherOrgId = await createOrg(t, stranger!, 'Other Co');
-  for (const [user, role] of [
-    [admin!, 'admin'],
-    [member!, 'member'],
-    [viewer!, 'viewer'],
-  ] as const) {
-    await dbQuery(t, `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
-      orgId,
-      user.id,
-      role,
-    ]);
-  }
-  return {
-    orgId,
-    owner: owner!,
-    admin: admin!,
-    member: member!,
-    viewer: viewer!,
-    outsider: outsider!,
-    stranger: stranger!,
-    otherOrgId,
-  };
-}
-
-/** YYYY-MM-DD plus n days (calendar arithmetic in UTC, no clock involved). */
-function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
 async function loadRows(t: TestApp, orgId: string): Promise<Row[]> {
   const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
-  return dbQuery(
-    t,
+  return t.dataSource.query(
     `SELECT id::text AS id, project_id::text AS "projectId", title, status, priority,
             assignee_id::text AS "assigneeId", to_char(due_date, 'YYYY-MM-DD') AS "dueDate",
             ${ts('created_at')} AS "createdAt", ${ts('updated_at')} AS "updatedAt"
@@ -186,53 +143,6 @@ function expectNoDuplicates(ids: string[]): void {
   expect(dups).toEqual([]);
 }
 
-async function createProject(
-  t: TestApp,
-  orgId: string,
-  owner: SignedInUser,
-  name: string,
-): Promise<string> {
-  const res = await t
-    .http()
-    .post(api(`/orgs/${orgId}/projects`))
-    .set(owner.auth)
-    .send({ name });
-  if (res.status !== 201)
-    throw new Error(`create project failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
-
-async function dbToday(t: TestApp): Promise<string> {
-  const [{ today }] = await dbQuery(t, `SELECT to_char(current_date, 'YYYY-MM-DD') AS today`);
-  return today;
-}
-
-interface SeedTask {
-  projectId: string;
-  title: string;
-  status: string;
-  priority: string;
-  assigneeId: string | null;
-  dueDate: string | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Fixture rows straight into `tasks`, in one statement (completed_at set exactly when done). */
-async function insertTasks(t: TestApp, orgId: string, tasks: SeedTask[]): Promise<void> {
-  await dbQuery(
-    t,
-    `INSERT INTO tasks (org_id, project_id, title, status, priority, assignee_id, due_date, created_by,
-                        created_at, updated_at, completed_at)
-     SELECT $1, x."projectId", x.title, x.status, x.priority, x."assigneeId", x."dueDate", x."createdBy",
-            x."createdAt", x."updatedAt", CASE WHEN x.status = 'done' THEN x."updatedAt" END
-       FROM jsonb_to_recordset($2::jsonb) AS x("projectId" uuid, title text, status text, priority text,
-            "assigneeId" uuid, "dueDate" date, "createdBy" uuid, "createdAt" timestamptz, "updatedAt" timestamptz)`,
-    [orgId, JSON.stringify(tasks)],
-  );
-}
-
 const SPECIAL_TITLES: Record<number, string> = {
   1: '100% done',
   2: 'snake_case_title',
@@ -256,7 +166,7 @@ describe('task lists: sorts, keyset pages, filters', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    w = await newWorld(t);
+    w = await createOrgWorld(t);
     today = await dbToday(t);
     p1 = await createProject(t, w.orgId, w.owner, 'Platform');
     p2 = await createProject(t, w.orgId, w.owner, 'Mobile');
@@ -289,11 +199,7 @@ describe('task lists: sorts, keyset pages, filters', () => {
       },
     ];
     for (const { as, body } of viaApi) {
-      const res = await t
-        .http()
-        .post(api(`/orgs/${w.orgId}/projects/${p1}/tasks`))
-        .set(as.auth)
-        .send(body);
+      const res = await t.http().post(tasksPath(w.orgId, p1)).set(as.auth).send(body);
       expect(res.status).toBe(201);
     }
 
@@ -764,7 +670,7 @@ describe('task lists: keyset pages under concurrent inserts', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    w = await newWorld(t);
+    w = await createOrgWorld(t);
     today = await dbToday(t);
     project = await createProject(t, w.orgId, w.owner, 'Busy');
     const seeded: SeedTask[] = [];

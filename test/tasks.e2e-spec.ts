@@ -1,28 +1,22 @@
 import type { Response } from 'supertest';
-import { createTestApp, TestApp } from './helpers/app';
-import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld } from './helpers/orgs';
+import { api, createTestApp, TestApp } from './helpers/app';
+import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld, roleMatrix } from './helpers/orgs';
+import { expectOutcome, expectProblem, expectStatus, fieldsOf } from './helpers/problems';
 import { SignedInUser } from './helpers/users';
+import {
+  countRows,
+  createProject,
+  createTask,
+  CSV_COLUMNS,
+  exportPath,
+  orgTasksPath,
+  statsPath,
+  taskPath,
+  tasksPath,
+  TaskView,
+} from './helpers/work';
 
-const PROBLEM = /application\/problem\+json/;
-const api = (path: string) => `/api/v1${path}`;
-const CSV_HEADER = 'id,projectId,title,status,priority,assigneeId,dueDate,createdBy,createdAt,updatedAt,completedAt';
-
-interface TaskView {
-  id: string;
-  orgId: string;
-  projectId: string;
-  title: string;
-  description: string | null;
-  status: 'todo' | 'in_progress' | 'done' | 'blocked';
-  priority: 'low' | 'medium' | 'high' | 'urgent';
-  assigneeId: string | null;
-  dueDate: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  version: number;
-}
+const CSV_HEADER = CSV_COLUMNS.join(',');
 
 interface ActivityEntry {
   id: string;
@@ -30,22 +24,6 @@ interface ActivityEntry {
   action: string;
   metadata: Record<string, any>;
   createdAt: string;
-}
-
-/** Status first, but a failure shows the whole body. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectProblem(res: Response, status: number, code?: string): void {
-  expectStatus(res, status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  if (code) expect(res.body.type).toMatch(new RegExp(`(^|/)${code}$`));
-}
-
-function fieldsOf(res: Response): string[] {
-  return [...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field))].sort();
 }
 
 const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id).sort();
@@ -77,7 +55,8 @@ const TASK_CALLERS: TaskCaller[] = [
   'anonymous',
 ];
 
-const asCaller = (caller: TaskCaller): Caller => (caller.startsWith('member') ? 'member' : (caller as Caller));
+const asCaller = (caller: TaskCaller): Caller =>
+  caller.startsWith('member') ? 'member' : (caller as Caller);
 
 const READ: Record<TaskCaller, number> = {
   owner: 200,
@@ -101,16 +80,8 @@ const DELETE: Record<TaskCaller, number> = {
   viewer: 403,
 };
 
-const ROLE_READ: Record<Caller, number> = {
-  owner: 200,
-  admin: 200,
-  member: 200,
-  viewer: 200,
-  outsider: 404,
-  stranger: 404,
-  anonymous: 401,
-};
-const ROLE_CREATE: Record<Caller, number> = { ...ROLE_READ, owner: 201, admin: 201, member: 201, viewer: 403 };
+const ROLE_READ = roleMatrix({ owner: 200, admin: 200, member: 200, viewer: 200 });
+const ROLE_CREATE = roleMatrix({ owner: 201, admin: 201, member: 201, viewer: 403 });
 const ROLE_EXPORT: Record<Caller, number> = { ...ROLE_READ, member: 403, viewer: 403 };
 
 describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, stats, export', () => {
@@ -121,42 +92,29 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   });
   afterAll(() => t.close());
 
-  const projectPath = (orgId: string, projectId: string) => api(`/orgs/${orgId}/projects/${projectId}`);
-  const tasksPath = (orgId: string, projectId: string) => `${projectPath(orgId, projectId)}/tasks`;
-  const taskPath = (orgId: string, projectId: string, taskId: string) => `${tasksPath(orgId, projectId)}/${taskId}`;
-  const orgTasksPath = (orgId: string) => api(`/orgs/${orgId}/tasks`);
-  const statsPath = (orgId: string) => api(`/orgs/${orgId}/stats`);
-  const exportPath = (orgId: string) => api(`/orgs/${orgId}/tasks/export.csv`);
-
-  async function createProject(orgId: string, by: SignedInUser, name = `Project ${Math.random()}`): Promise<string> {
-    const res = await t.http().post(api(`/orgs/${orgId}/projects`)).set(by.auth).send({ name });
-    expectStatus(res, 201);
-    return res.body.id;
-  }
-
-  async function createTask(
+  async function getTask(
     orgId: string,
     projectId: string,
+    taskId: string,
     by: SignedInUser,
-    body: Record<string, unknown> = {},
-  ): Promise<TaskView> {
-    const res = await t
+  ): Promise<Response> {
+    return t
       .http()
-      .post(tasksPath(orgId, projectId))
-      .set(by.auth)
-      .send({ title: 'A task', ...body });
-    expectStatus(res, 201);
-    return res.body;
-  }
-
-  async function getTask(orgId: string, projectId: string, taskId: string, by: SignedInUser): Promise<Response> {
-    return t.http().get(taskPath(orgId, projectId, taskId)).set(by.auth);
+      .get(taskPath(orgId, projectId, taskId))
+      .set(by.auth);
   }
 
   /** The task as the table owner sees it (RLS bypassed): the ground truth. */
   async function taskInDb(taskId: string) {
-    const rows: Array<{ title: string; status: string; assignee_id: string | null; version: number }> =
-      await t.dataSource.query(`SELECT title, status, assignee_id, version FROM tasks WHERE id = $1`, [taskId]);
+    const rows: Array<{
+      title: string;
+      status: string;
+      assignee_id: string | null;
+      version: number;
+    }> = await t.dataSource.query(
+      `SELECT title, status, assignee_id, version FROM tasks WHERE id = $1`,
+      [taskId],
+    );
     return rows[0];
   }
 
@@ -174,16 +132,22 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   /** A world with one project (`projectId`) made by the owner. */
   async function projectWorld(): Promise<OrgWorld & { projectId: string }> {
     const world = await createOrgWorld(t);
-    return { ...world, projectId: await createProject(world.orgId, world.owner) };
+    return { ...world, projectId: await createProject(t, world.orgId, world.owner) };
   }
 
   /**
    * The task a matrix row acts on, made so that the caller neither created nor is assigned
    * to it — except for the two member rows that are about exactly that.
    */
-  async function taskFor(world: OrgWorld & { projectId: string }, caller: TaskCaller): Promise<TaskView> {
+  async function taskFor(
+    world: OrgWorld & { projectId: string },
+    caller: TaskCaller,
+  ): Promise<TaskView> {
     const make = (by: SignedInUser, assignee: SignedInUser | null) =>
-      createTask(world.orgId, world.projectId, by, { title: `for ${caller}`, assigneeId: assignee?.id ?? null });
+      createTask(t, world.orgId, world.projectId, by, {
+        title: `for ${caller}`,
+        assigneeId: assignee?.id ?? null,
+      });
     switch (caller) {
       case 'owner':
         return make(world.admin, world.admin);
@@ -200,41 +164,40 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
 
   describe('permission matrix', () => {
     describe('POST /orgs/:orgId/projects/:projectId/tasks', () => {
-      it.each(ALL_CALLERS.map((c) => [c, ROLE_CREATE[c]] as const))('%s → %i', async (caller, expected) => {
-        const world = await projectWorld();
-        const res = await t
-          .http()
-          .post(tasksPath(world.orgId, world.projectId))
-          .set(authOf(world, caller))
-          .send({ title: `by ${caller}` });
-        if (expected === 201) {
-          expectStatus(res, 201);
-          expect(res.body).toEqual({
-            id: expect.any(String),
-            orgId: world.orgId,
-            projectId: world.projectId,
-            title: `by ${caller}`,
-            description: null,
-            status: 'todo',
-            priority: 'medium',
-            assigneeId: null,
-            dueDate: null,
-            createdBy: world[caller as 'owner' | 'admin' | 'member'].id,
-            createdAt: expect.any(String),
-            updatedAt: expect.any(String),
-            completedAt: null,
-            version: expect.any(Number),
-          });
-        } else {
-          expectProblem(res, expected);
-        }
-        // A refused create leaves no row behind.
-        const rows: Array<{ n: number }> = await t.dataSource.query(
-          `SELECT count(*)::int AS n FROM tasks WHERE project_id = $1`,
-          [world.projectId],
-        );
-        expect(rows[0]!.n).toBe(expected === 201 ? 1 : 0);
-      });
+      it.each(ALL_CALLERS.map((c) => [c, ROLE_CREATE[c]] as const))(
+        '%s → %i',
+        async (caller, expected) => {
+          const world = await projectWorld();
+          const res = await t
+            .http()
+            .post(tasksPath(world.orgId, world.projectId))
+            .set(authOf(world, caller))
+            .send({ title: `by ${caller}` });
+          if (expectOutcome(res, expected)) {
+            expect(res.body).toEqual({
+              id: expect.any(String),
+              orgId: world.orgId,
+              projectId: world.projectId,
+              title: `by ${caller}`,
+              description: null,
+              status: 'todo',
+              priority: 'medium',
+              assigneeId: null,
+              dueDate: null,
+              createdBy: world[caller as 'owner' | 'admin' | 'member'].id,
+              createdAt: expect.any(String),
+              updatedAt: expect.any(String),
+              completedAt: null,
+              version: expect.any(Number),
+            });
+          } else {
+          }
+          // A refused create leaves no row behind.
+          expect(await countRows(t, `tasks WHERE project_id = $1`, [world.projectId])).toBe(
+            expected === 201 ? 1 : 0,
+          );
+        },
+      );
     });
 
     describe('read endpoints', () => {
@@ -248,44 +211,31 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         all = Object.values(taskOf);
       });
 
-      it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
-        'GET /orgs/:orgId/projects/:projectId/tasks: %s → %i',
-        async (caller, expected) => {
-          const res = await t
-            .http()
-            .get(tasksPath(world.orgId, world.projectId))
-            .query({ limit: 100 })
-            .set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
-            expect(ids(res.body.data)).toEqual(ids(all));
-          } else {
-            expectProblem(res, expected);
-            expect(res.body.data).toBeUndefined();
-          }
-        },
-      );
-
-      it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
-        'GET /orgs/:orgId/tasks: %s → %i',
-        async (caller, expected) => {
-          const res = await t.http().get(orgTasksPath(world.orgId)).query({ limit: 100 }).set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
-            expect(ids(res.body.data)).toEqual(ids(all));
-          } else {
-            expectProblem(res, expected);
-            expect(res.body.data).toBeUndefined();
-          }
-        },
-      );
+      const lists: Array<[string, () => string]> = [
+        [
+          'GET /orgs/:orgId/projects/:projectId/tasks',
+          () => tasksPath(world.orgId, world.projectId),
+        ],
+        ['GET /orgs/:orgId/tasks', () => orgTasksPath(world.orgId)],
+      ];
+      it.each(
+        lists.flatMap(([label, path]) =>
+          ALL_CALLERS.map((c) => [label, c, ROLE_READ[c], path] as const),
+        ),
+      )('%s: %s → %i', async (_label, caller, expected, path) => {
+        const res = await t.http().get(path()).query({ limit: 100 }).set(authOf(world, caller));
+        if (expectOutcome(res, expected)) {
+          expect(ids(res.body.data)).toEqual(ids(all));
+        } else {
+          expect(res.body.data).toBeUndefined();
+        }
+      });
 
       it.each(ALL_CALLERS.map((c) => [c, ROLE_READ[c]] as const))(
         'GET /orgs/:orgId/stats: %s → %i',
         async (caller, expected) => {
           const res = await t.http().get(statsPath(world.orgId)).set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, expected)) {
             expect(res.body).toMatchObject({
               total: all.length,
               byStatus: { todo: all.length, in_progress: 0, done: 0, blocked: 0 },
@@ -294,7 +244,6 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
               overdue: 0,
             });
           } else {
-            expectProblem(res, expected);
             expect(res.body.total).toBeUndefined();
           }
         },
@@ -304,14 +253,17 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         'GET /orgs/:orgId/tasks/export.csv: %s → %i',
         async (caller, expected) => {
           const res = await t.http().get(exportPath(world.orgId)).set(authOf(world, caller));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, expected)) {
             expect(res.headers['content-type']).toMatch(/^text\/csv/);
             const lines = res.text.split('\r\n').filter(Boolean);
             expect(lines[0]).toBe(CSV_HEADER);
-            expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(ids(all));
+            expect(
+              lines
+                .slice(1)
+                .map((l) => l.split(',')[0])
+                .sort(),
+            ).toEqual(ids(all));
           } else {
-            expectProblem(res, expected);
             for (const task of all) expect(res.text).not.toContain(task.id);
           }
         },
@@ -325,12 +277,10 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
             .http()
             .get(taskPath(world.orgId, world.projectId, task.id))
             .set(authOf(world, asCaller(caller)));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, expected)) {
             expect(res.body).toEqual(task);
             expect(res.headers['etag']).toBe(`"${task.version}"`);
           } else {
-            expectProblem(res, expected);
             // (`instance` echoes the path, ids included; the task's own fields must not leak.)
             expect(res.body.id).toBeUndefined();
             expect(JSON.stringify(res.body)).not.toContain(task.title);
@@ -346,12 +296,10 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
             .http()
             .get(`${taskPath(world.orgId, world.projectId, task.id)}/activity`)
             .set(authOf(world, asCaller(caller)));
-          if (expected === 200) {
-            expectStatus(res, 200);
+          if (expectOutcome(res, expected)) {
             expect(res.body.nextCursor).toBeNull();
             expect(res.body.data.map((e: ActivityEntry) => e.action)).toEqual(['task.created']);
           } else {
-            expectProblem(res, expected);
             expect(res.body.data).toBeUndefined();
           }
         },
@@ -359,64 +307,78 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
     });
 
     describe('PATCH .../tasks/:taskId', () => {
-      it.each(TASK_CALLERS.map((c) => [c, PATCH[c]] as const))('%s → %i', async (caller, expected) => {
-        const world = await projectWorld();
-        const task = await taskFor(world, caller);
-        const res = await t
-          .http()
-          .patch(taskPath(world.orgId, world.projectId, task.id))
-          .set(authOf(world, asCaller(caller)))
-          .send({ title: 'renamed', priority: 'high' });
-        const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
-        expectStatus(after, 200);
-        if (expected === 200) {
-          expectStatus(res, 200);
-          expect(res.body).toMatchObject({ id: task.id, title: 'renamed', priority: 'high', version: task.version + 1 });
-          expect(after.body).toEqual(res.body);
-        } else {
-          expectProblem(res, expected);
-          // A forbidden write changes nothing.
-          expect(after.body).toEqual(task);
-          expect((await activityOf(world.orgId, world.projectId, task.id, world.owner)).map((e) => e.action)).toEqual([
-            'task.created',
-          ]);
-        }
-      });
+      it.each(TASK_CALLERS.map((c) => [c, PATCH[c]] as const))(
+        '%s → %i',
+        async (caller, expected) => {
+          const world = await projectWorld();
+          const task = await taskFor(world, caller);
+          const res = await t
+            .http()
+            .patch(taskPath(world.orgId, world.projectId, task.id))
+            .set(authOf(world, asCaller(caller)))
+            .send({ title: 'renamed', priority: 'high' });
+          const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
+          expectStatus(after, 200);
+          if (expectOutcome(res, expected)) {
+            expect(res.body).toMatchObject({
+              id: task.id,
+              title: 'renamed',
+              priority: 'high',
+              version: task.version + 1,
+            });
+            expect(after.body).toEqual(res.body);
+          } else {
+            // A forbidden write changes nothing.
+            expect(after.body).toEqual(task);
+            expect(
+              (await activityOf(world.orgId, world.projectId, task.id, world.owner)).map(
+                (e) => e.action,
+              ),
+            ).toEqual(['task.created']);
+          }
+        },
+      );
     });
 
     describe('DELETE .../tasks/:taskId', () => {
-      it.each(TASK_CALLERS.map((c) => [c, DELETE[c]] as const))('%s → %i', async (caller, expected) => {
-        const world = await projectWorld();
-        const task = await taskFor(world, caller);
-        const res = await t
-          .http()
-          .delete(taskPath(world.orgId, world.projectId, task.id))
-          .set(authOf(world, asCaller(caller)));
-        const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
-        if (expected === 204) {
-          expectStatus(res, 204);
-          expect(res.text).toBe('');
-          expectProblem(after, 404);
-          expect(await taskInDb(task.id)).toBeUndefined();
-        } else {
-          expectProblem(res, expected);
-          // A forbidden delete changes nothing.
-          expectStatus(after, 200);
-          expect(after.body).toEqual(task);
-        }
-      });
+      it.each(TASK_CALLERS.map((c) => [c, DELETE[c]] as const))(
+        '%s → %i',
+        async (caller, expected) => {
+          const world = await projectWorld();
+          const task = await taskFor(world, caller);
+          const res = await t
+            .http()
+            .delete(taskPath(world.orgId, world.projectId, task.id))
+            .set(authOf(world, asCaller(caller)));
+          const after = await getTask(world.orgId, world.projectId, task.id, world.owner);
+          if (expectOutcome(res, expected)) {
+            expect(res.text).toBe('');
+            expectProblem(after, 404);
+            expect(await taskInDb(task.id)).toBeUndefined();
+          } else {
+            // A forbidden delete changes nothing.
+            expectStatus(after, 200);
+            expect(after.body).toEqual(task);
+          }
+        },
+      );
     });
 
     it('lets a member who is assigned but did not create a task update it but not delete it', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.admin, { assigneeId: world.member.id });
+      const task = await createTask(t, world.orgId, world.projectId, world.admin, {
+        assigneeId: world.member.id,
+      });
       const patched = await t
         .http()
         .patch(taskPath(world.orgId, world.projectId, task.id))
         .set(world.member.auth)
         .send({ status: 'in_progress' });
       expectStatus(patched, 200);
-      const deleted = await t.http().delete(taskPath(world.orgId, world.projectId, task.id)).set(world.member.auth);
+      const deleted = await t
+        .http()
+        .delete(taskPath(world.orgId, world.projectId, task.id))
+        .set(world.member.auth);
       expectProblem(deleted, 403);
       expectStatus(await getTask(world.orgId, world.projectId, task.id, world.owner), 200);
     });
@@ -438,7 +400,11 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       ['a malformed assigneeId', { title: 'ok', assigneeId: 'bob' }, 'assigneeId'],
       ['an unknown field', { title: 'ok', version: 7 }, 'version'],
     ])('POST rejects %s with 400 naming the field', async (_label, body, field) => {
-      const res = await t.http().post(tasksPath(world.orgId, world.projectId)).set(world.owner.auth).send(body);
+      const res = await t
+        .http()
+        .post(tasksPath(world.orgId, world.projectId))
+        .set(world.owner.auth)
+        .send(body);
       expectProblem(res, 400);
       expect(fieldsOf(res)).toEqual([field]);
     });
@@ -451,37 +417,45 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         ['an id that is no user at all', () => '00000000-0000-4000-8000-000000000000'],
       ];
 
-      it.each(notAssignable)('POST answers 400 on assigneeId for %s, and creates nothing', async (_label, idOf) => {
-        const w = await projectWorld();
-        const res = await t
-          .http()
-          .post(tasksPath(w.orgId, w.projectId))
-          .set(w.owner.auth)
-          .send({ title: 'assign me', assigneeId: idOf(w) });
-        expectProblem(res, 400);
-        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
-        const list = await t.http().get(tasksPath(w.orgId, w.projectId)).set(w.owner.auth);
-        expect(list.body.data).toEqual([]);
-      });
+      it.each(notAssignable)(
+        'POST answers 400 on assigneeId for %s, and creates nothing',
+        async (_label, idOf) => {
+          const w = await projectWorld();
+          const res = await t
+            .http()
+            .post(tasksPath(w.orgId, w.projectId))
+            .set(w.owner.auth)
+            .send({ title: 'assign me', assigneeId: idOf(w) });
+          expectProblem(res, 400);
+          expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
+          const list = await t.http().get(tasksPath(w.orgId, w.projectId)).set(w.owner.auth);
+          expect(list.body.data).toEqual([]);
+        },
+      );
 
-      it.each(notAssignable)('PATCH answers 400 on assigneeId for %s, and changes nothing', async (_label, idOf) => {
-        const w = await projectWorld();
-        const task = await createTask(w.orgId, w.projectId, w.owner, { assigneeId: w.member.id });
-        const res = await t
-          .http()
-          .patch(taskPath(w.orgId, w.projectId, task.id))
-          .set(w.owner.auth)
-          .send({ assigneeId: idOf(w), title: 'changed too' });
-        expectProblem(res, 400);
-        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
-        const after = await getTask(w.orgId, w.projectId, task.id, w.owner);
-        expect(after.body).toEqual(task);
-      });
+      it.each(notAssignable)(
+        'PATCH answers 400 on assigneeId for %s, and changes nothing',
+        async (_label, idOf) => {
+          const w = await projectWorld();
+          const task = await createTask(t, w.orgId, w.projectId, w.owner, {
+            assigneeId: w.member.id,
+          });
+          const res = await t
+            .http()
+            .patch(taskPath(w.orgId, w.projectId, task.id))
+            .set(w.owner.auth)
+            .send({ assigneeId: idOf(w), title: 'changed too' });
+          expectProblem(res, 400);
+          expect(res.body.errors).toEqual([expect.objectContaining({ field: 'assigneeId' })]);
+          const after = await getTask(w.orgId, w.projectId, task.id, w.owner);
+          expect(after.body).toEqual(task);
+        },
+      );
 
       it('accepts the owner, an admin and a member as assignee, and null to unassign', async () => {
         const w = await projectWorld();
         for (const user of [w.owner, w.admin, w.member]) {
-          const task = await createTask(w.orgId, w.projectId, w.admin, { assigneeId: user.id });
+          const task = await createTask(t, w.orgId, w.projectId, w.admin, { assigneeId: user.id });
           expect(task.assigneeId).toBe(user.id);
           const res = await t
             .http()
@@ -498,11 +472,15 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   describe('completedAt', () => {
     it('is set when the status becomes done and cleared when it leaves done', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.member);
+      const task = await createTask(t, world.orgId, world.projectId, world.member);
       expect(task.completedAt).toBeNull();
       const path = taskPath(world.orgId, world.projectId, task.id);
 
-      const progress = await t.http().patch(path).set(world.member.auth).send({ status: 'in_progress' });
+      const progress = await t
+        .http()
+        .patch(path)
+        .set(world.member.auth)
+        .send({ status: 'in_progress' });
       expectStatus(progress, 200);
       expect(progress.body.completedAt).toBeNull();
 
@@ -513,19 +491,31 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       expect(Number.isNaN(Date.parse(done.body.completedAt))).toBe(false);
 
       // Other edits leave it alone while the task stays done.
-      const retitled = await t.http().patch(path).set(world.member.auth).send({ title: 'still done' });
+      const retitled = await t
+        .http()
+        .patch(path)
+        .set(world.member.auth)
+        .send({ title: 'still done' });
       expectStatus(retitled, 200);
       expect(retitled.body.completedAt).toBe(done.body.completedAt);
 
-      const reopened = await t.http().patch(path).set(world.member.auth).send({ status: 'blocked' });
+      const reopened = await t
+        .http()
+        .patch(path)
+        .set(world.member.auth)
+        .send({ status: 'blocked' });
       expectStatus(reopened, 200);
       expect(reopened.body.completedAt).toBeNull();
-      expect((await getTask(world.orgId, world.projectId, task.id, world.viewer)).body.completedAt).toBeNull();
+      expect(
+        (await getTask(world.orgId, world.projectId, task.id, world.viewer)).body.completedAt,
+      ).toBeNull();
     });
 
     it('is set on a task created as done', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.owner, { status: 'done' });
+      const task = await createTask(t, world.orgId, world.projectId, world.owner, {
+        status: 'done',
+      });
       expect(typeof task.completedAt).toBe('string');
     });
   });
@@ -533,7 +523,11 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   describe('versions and ETags', () => {
     it('answers ETag "<version>" on POST, GET and PATCH, and increments the version on every change', async () => {
       const world = await projectWorld();
-      const created = await t.http().post(tasksPath(world.orgId, world.projectId)).set(world.owner.auth).send({ title: 'v' });
+      const created = await t
+        .http()
+        .post(tasksPath(world.orgId, world.projectId))
+        .set(world.owner.auth)
+        .send({ title: 'v' });
       expectStatus(created, 201);
       const v0 = created.body.version as number;
       expect(Number.isInteger(v0)).toBe(true);
@@ -544,7 +538,12 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       expectStatus(read, 200);
       expect(read.headers['etag']).toBe(`"${v0}"`);
 
-      const changes = [{ title: 'v2' }, { status: 'done' }, { assigneeId: world.member.id }, { dueDate: '2030-01-02' }];
+      const changes = [
+        { title: 'v2' },
+        { status: 'done' },
+        { assigneeId: world.member.id },
+        { dueDate: '2030-01-02' },
+      ];
       for (const [i, change] of changes.entries()) {
         const res = await t.http().patch(path).set(world.owner.auth).send(change);
         expectStatus(res, 200);
@@ -569,7 +568,9 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
 
     it('answers 412 to a stale If-Match and changes nothing; a matching If-Match succeeds', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.member, { title: 'original' });
+      const task = await createTask(t, world.orgId, world.projectId, world.member, {
+        title: 'original',
+      });
       const path = taskPath(world.orgId, world.projectId, task.id);
       const first = await t
         .http()
@@ -606,12 +607,18 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   describe('removing a member from the org', () => {
     it('unassigns their tasks, each with a task.assigned entry whose after.assigneeId is null', async () => {
       const world = await projectWorld();
-      const other = await createProject(world.orgId, world.owner);
+      const other = await createProject(t, world.orgId, world.owner);
       const theirs = [
-        await createTask(world.orgId, world.projectId, world.owner, { title: 'm1', assigneeId: world.member.id }),
-        await createTask(world.orgId, other, world.admin, { title: 'm2', assigneeId: world.member.id }),
+        await createTask(t, world.orgId, world.projectId, world.owner, {
+          title: 'm1',
+          assigneeId: world.member.id,
+        }),
+        await createTask(t, world.orgId, other, world.admin, {
+          title: 'm2',
+          assigneeId: world.member.id,
+        }),
       ];
-      const admins = await createTask(world.orgId, world.projectId, world.owner, {
+      const admins = await createTask(t, world.orgId, world.projectId, world.owner, {
         title: 'a1',
         assigneeId: world.admin.id,
       });
@@ -638,7 +645,11 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       // Someone else's task is untouched.
       const untouched = await getTask(world.orgId, world.projectId, admins.id, world.owner);
       expect(untouched.body).toEqual(admins);
-      const mine = await t.http().get(orgTasksPath(world.orgId)).query({ assigneeId: world.member.id }).set(world.owner.auth);
+      const mine = await t
+        .http()
+        .get(orgTasksPath(world.orgId))
+        .query({ assigneeId: world.member.id })
+        .set(world.owner.auth);
       expectStatus(mine, 200);
       expect(mine.body.data).toEqual([]);
     });
@@ -647,11 +658,27 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
   describe('activity', () => {
     it('lists task.created, task.updated, task.status_changed and task.assigned with before/after, newest first', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.member, { title: 'Plan', priority: 'low' });
+      const task = await createTask(t, world.orgId, world.projectId, world.member, {
+        title: 'Plan',
+        priority: 'low',
+      });
       const path = taskPath(world.orgId, world.projectId, task.id);
-      expectStatus(await t.http().patch(path).set(world.member.auth).send({ title: 'Plan v2', priority: 'high' }), 200);
-      expectStatus(await t.http().patch(path).set(world.admin.auth).send({ status: 'in_progress' }), 200);
-      expectStatus(await t.http().patch(path).set(world.owner.auth).send({ assigneeId: world.admin.id }), 200);
+      expectStatus(
+        await t
+          .http()
+          .patch(path)
+          .set(world.member.auth)
+          .send({ title: 'Plan v2', priority: 'high' }),
+        200,
+      );
+      expectStatus(
+        await t.http().patch(path).set(world.admin.auth).send({ status: 'in_progress' }),
+        200,
+      );
+      expectStatus(
+        await t.http().patch(path).set(world.owner.auth).send({ assigneeId: world.admin.id }),
+        200,
+      );
 
       const activity = await activityOf(world.orgId, world.projectId, task.id, world.viewer);
       expect(activity.map((e) => e.action)).toEqual([
@@ -673,7 +700,10 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       expect(created!.actorId).toBe(world.member.id);
       expect(updated!).toMatchObject({
         actorId: world.member.id,
-        metadata: { before: { title: 'Plan', priority: 'low' }, after: { title: 'Plan v2', priority: 'high' } },
+        metadata: {
+          before: { title: 'Plan', priority: 'low' },
+          after: { title: 'Plan v2', priority: 'high' },
+        },
       });
       expect(Object.keys(updated!.metadata.before).sort()).toEqual(['priority', 'title']);
       expect(statusChanged!).toMatchObject({
@@ -697,9 +727,12 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
 
     it('records task.deleted in the audit log', async () => {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.member);
+      const task = await createTask(t, world.orgId, world.projectId, world.member);
       expectStatus(
-        await t.http().delete(taskPath(world.orgId, world.projectId, task.id)).set(world.member.auth),
+        await t
+          .http()
+          .delete(taskPath(world.orgId, world.projectId, task.id))
+          .set(world.member.auth),
         204,
       );
       const audit = await t
@@ -708,7 +741,10 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         .query({ targetType: 'task', targetId: task.id })
         .set(world.owner.auth);
       expectStatus(audit, 200);
-      expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['task.deleted', 'task.created']);
+      expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual([
+        'task.deleted',
+        'task.created',
+      ]);
       expect(audit.body.data[0].actorId).toBe(world.member.id);
     });
   });
@@ -717,14 +753,18 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
     /** Org A with a project, a task in it, and a second project; org B (the stranger's) with its own. */
     async function twoTenants() {
       const world = await projectWorld();
-      const task = await createTask(world.orgId, world.projectId, world.member, {
+      const task = await createTask(t, world.orgId, world.projectId, world.member, {
         title: 'A secret task',
         assigneeId: world.member.id,
       });
-      const otherProjectId = await createProject(world.orgId, world.owner);
-      const otherTask = await createTask(world.orgId, otherProjectId, world.owner, { title: 'A second secret' });
-      const bProjectId = await createProject(world.otherOrgId, world.stranger);
-      const bTask = await createTask(world.otherOrgId, bProjectId, world.stranger, { title: 'B task' });
+      const otherProjectId = await createProject(t, world.orgId, world.owner);
+      const otherTask = await createTask(t, world.orgId, otherProjectId, world.owner, {
+        title: 'A second secret',
+      });
+      const bProjectId = await createProject(t, world.otherOrgId, world.stranger);
+      const bTask = await createTask(t, world.otherOrgId, bProjectId, world.stranger, {
+        title: 'B task',
+      });
       return { ...world, task, otherProjectId, otherTask, bProjectId, bTask };
     }
 
@@ -734,28 +774,28 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
       const A = w.orgId;
       const B = w.otherOrgId;
       const responses: Array<[string, Response]> = [];
-      const probe = async (label: string, req: Promise<Response>) => responses.push([label, await req]);
+      const probe = async (label: string, req: Promise<Response>) =>
+        responses.push([label, await req]);
       for (const org of [A, B]) {
-        await probe(`${org} POST tasks`, t.http().post(tasksPath(org, w.projectId)).set(s).send({ title: 'x' }));
+        await probe(
+          `${org} POST tasks`,
+          t.http().post(tasksPath(org, w.projectId)).set(s).send({ title: 'x' }),
+        );
         await probe(`${org} GET tasks`, t.http().get(tasksPath(org, w.projectId)).set(s));
-        await probe(`${org} GET task`, t.http().get(taskPath(org, w.projectId, w.task.id)).set(s));
-        await probe(
-          `${org} PATCH task`,
-          t.http().patch(taskPath(org, w.projectId, w.task.id)).set(s).send({ title: 'pwned' }),
-        );
-        await probe(`${org} DELETE task`, t.http().delete(taskPath(org, w.projectId, w.task.id)).set(s));
-        await probe(`${org} GET activity`, t.http().get(`${taskPath(org, w.projectId, w.task.id)}/activity`).set(s));
-        // Org A's task id under the stranger's own project.
-        await probe(`${org} GET task via B project`, t.http().get(taskPath(org, w.bProjectId, w.task.id)).set(s));
-        await probe(
-          `${org} PATCH task via B project`,
-          t.http().patch(taskPath(org, w.bProjectId, w.task.id)).set(s).send({ title: 'pwned' }),
-        );
-        await probe(`${org} DELETE task via B project`, t.http().delete(taskPath(org, w.bProjectId, w.task.id)).set(s));
-        await probe(
-          `${org} GET activity via B project`,
-          t.http().get(`${taskPath(org, w.bProjectId, w.task.id)}/activity`).set(s),
-        );
+        // Org A's task id under its own project, then under the stranger's own project.
+        for (const [via, projectId] of [
+          ['', w.projectId],
+          [' via B project', w.bProjectId],
+        ] as const) {
+          const path = taskPath(org, projectId, w.task.id);
+          await probe(`${org} GET task${via}`, t.http().get(path).set(s));
+          await probe(
+            `${org} PATCH task${via}`,
+            t.http().patch(path).set(s).send({ title: 'pwned' }),
+          );
+          await probe(`${org} DELETE task${via}`, t.http().delete(path).set(s));
+          await probe(`${org} GET activity${via}`, t.http().get(`${path}/activity`).set(s));
+        }
       }
       await probe('A GET org tasks', t.http().get(orgTasksPath(A)).set(s));
       await probe('A GET stats', t.http().get(statsPath(A)).set(s));
@@ -785,15 +825,27 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
 
     it('answers 200 with no rows to a projectId filter naming org B’s project', async () => {
       const w = await twoTenants();
-      const list = await t.http().get(orgTasksPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      const list = await t
+        .http()
+        .get(orgTasksPath(w.orgId))
+        .query({ projectId: w.bProjectId })
+        .set(w.owner.auth);
       expectStatus(list, 200);
       expect(list.body).toEqual({ data: [], nextCursor: null });
 
-      const csv = await t.http().get(exportPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      const csv = await t
+        .http()
+        .get(exportPath(w.orgId))
+        .query({ projectId: w.bProjectId })
+        .set(w.owner.auth);
       expectStatus(csv, 200);
       expect(csv.text.split('\r\n').filter(Boolean)).toEqual([CSV_HEADER]);
 
-      const stats = await t.http().get(statsPath(w.orgId)).query({ projectId: w.bProjectId }).set(w.owner.auth);
+      const stats = await t
+        .http()
+        .get(statsPath(w.orgId))
+        .query({ projectId: w.bProjectId })
+        .set(w.owner.auth);
       expect([200, 404]).toContain(stats.status);
       if (stats.status === 200) expect(stats.body).toMatchObject({ total: 0, byAssignee: [] });
     });
@@ -824,7 +876,11 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         { status: 'todo,in_progress,done,blocked' },
       ];
       for (const query of queries) {
-        const list = await t.http().get(orgTasksPath(w.otherOrgId)).query({ limit: 100, ...query }).set(s);
+        const list = await t
+          .http()
+          .get(orgTasksPath(w.otherOrgId))
+          .query({ limit: 100, ...query })
+          .set(s);
         expectStatus(list, 200);
         for (const id of aIds) expect(ids(list.body.data)).not.toContain(id);
         const csv = await t.http().get(exportPath(w.otherOrgId)).query(query).set(s);
@@ -847,7 +903,11 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
         overdue: 0,
         byAssignee: [{ assigneeId: null, count: 1 }],
       });
-      const scoped = await t.http().get(statsPath(w.otherOrgId)).query({ projectId: w.projectId }).set(s);
+      const scoped = await t
+        .http()
+        .get(statsPath(w.otherOrgId))
+        .query({ projectId: w.projectId })
+        .set(s);
       expect([200, 404]).toContain(scoped.status);
       if (scoped.status === 200) expect(scoped.body.total).toBe(0);
     });

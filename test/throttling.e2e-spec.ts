@@ -13,13 +13,18 @@ describe('throttling of sign-in routes', () => {
     const email = uniqueEmail('throttled');
     const attempts = [];
     for (let i = 0; i < 4; i++) {
-      attempts.push(await t.http().post('/api/v1/auth/login').send({ email, password: 'wrong password' }));
+      attempts.push(
+        await t.http().post('/api/v1/auth/login').send({ email, password: 'wrong password' }),
+      );
     }
     expect(attempts.map((r) => r.status)).toEqual([401, 401, 401, 429]);
     const limited = attempts[3]!;
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+    expect(limited.body).toMatchObject({
+      status: 429,
+      type: expect.stringMatching(/rate-limited$/),
+    });
   });
 
   it('counts each email separately, so one victim is not locked out by another', async () => {
@@ -28,7 +33,10 @@ describe('throttling of sign-in routes', () => {
     for (let i = 0; i < 4; i++) {
       await t.http().post('/api/v1/auth/login').send({ email: other, password: 'wrong password' });
     }
-    const res = await t.http().post('/api/v1/auth/login').send({ email: victim.email, password: victim.password });
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: victim.email, password: victim.password });
     expect(res.status).toBe(200);
   });
 
@@ -36,13 +44,23 @@ describe('throttling of sign-in routes', () => {
     const email = uniqueEmail('reg-throttle');
     const statuses = [];
     for (let i = 0; i < 4; i++) {
-      const res = await t.http().post('/api/v1/auth/register').send({ email, password: 'short', name: 'x' });
+      const res = await t
+        .http()
+        .post('/api/v1/auth/register')
+        .send({ email, password: 'short', name: 'x' });
       statuses.push(res.status);
     }
     expect(statuses).toEqual([400, 400, 400, 429]);
     const refreshes = [];
     for (let i = 0; i < 4; i++) {
-      refreshes.push((await t.http().post('/api/v1/auth/refresh').send({ refreshToken: `bogus-${i}` })).status);
+      refreshes.push(
+        (
+          await t
+            .http()
+            .post('/api/v1/auth/refresh')
+            .send({ refreshToken: `bogus-${i}` })
+        ).status,
+      );
     }
     expect(refreshes).toEqual([401, 401, 401, 429]);
   });

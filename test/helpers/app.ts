@@ -4,6 +4,9 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 
+/** A path of the versioned API: `api('/orgs')` → `/api/v1/orgs`. */
+export const api = (path: string): string => `/api/v1${path}`;
+
 export interface TestApp {
   app: NestFastifyApplication;
   http: () => ReturnType<typeof request>;
@@ -29,7 +32,9 @@ export async function createTestApp(
     controllers: options.extra?.controllers ?? [],
     providers: options.extra?.providers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), {
+    logger: false,
+  });
   await configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -1,4 +1,4 @@
-import type { TestApp } from './app';
+import { api, type TestApp } from './app';
 import { registerUser, SignedInUser } from './users';
 
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
@@ -17,8 +17,9 @@ export interface OrgWorld {
 }
 
 export async function createOrg(t: TestApp, owner: SignedInUser, name = 'Acme'): Promise<string> {
-  const res = await t.http().post('/api/v1/orgs').set(owner.auth).send({ name });
-  if (res.status !== 201) throw new Error(`create org failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await t.http().post(api('/orgs')).set(owner.auth).send({ name });
+  if (res.status !== 201)
+    throw new Error(`create org failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
 
@@ -26,7 +27,12 @@ export async function createOrg(t: TestApp, owner: SignedInUser, name = 'Acme'):
  * Fixture shortcut: puts a user in an org with a role straight in the database (as the
  * table owner). Tests of the membership rules themselves go through the API.
  */
-export async function addMember(t: TestApp, orgId: string, user: SignedInUser, role: Role): Promise<void> {
+export async function addMember(
+  t: TestApp,
+  orgId: string,
+  user: SignedInUser,
+  role: Role,
+): Promise<void> {
   await t.dataSource.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [
     orgId,
     user.id,
@@ -37,7 +43,9 @@ export async function addMember(t: TestApp, orgId: string, user: SignedInUser, r
 /** One org with a user in each role, a signed-in outsider, and the owner of another org. */
 export async function createOrgWorld(t: TestApp): Promise<OrgWorld> {
   const [owner, admin, member, viewer, outsider, stranger] = await Promise.all(
-    ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) => registerUser(t, { name })),
+    ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger'].map((name) =>
+      registerUser(t, { name }),
+    ),
   );
   const orgId = await createOrg(t, owner!, 'Acme');
   const otherOrgId = await createOrg(t, stranger!, 'Other Co');
@@ -58,8 +66,39 @@ export async function createOrgWorld(t: TestApp): Promise<OrgWorld> {
 
 /** The callers of a permission matrix row, by name. `anonymous` sends no token. */
 export type Caller = Role | 'outsider' | 'stranger' | 'anonymous';
-export const ALL_CALLERS: Caller[] = ['owner', 'admin', 'member', 'viewer', 'outsider', 'stranger', 'anonymous'];
+export const ALL_CALLERS: Caller[] = [
+  'owner',
+  'admin',
+  'member',
+  'viewer',
+  'outsider',
+  'stranger',
+  'anonymous',
+];
 
 export function authOf(world: OrgWorld, caller: Caller): Record<string, string> {
   return caller === 'anonymous' ? {} : world[caller].auth;
+}
+
+/**
+ * The statuses of a permission matrix from those of the four roles: a signed-in user who is
+ * not a member (outsider, stranger) gets 404, an anonymous caller 401.
+ */
+export function roleMatrix(roles: Record<Role, number>): Record<Caller, number> {
+  return { ...roles, outsider: 404, stranger: 404, anonymous: 401 };
+}
+
+/** `it.each` rows of a matrix: every caller with the status it expects. */
+export function matrixRows(
+  expected: Record<Caller, number>,
+): Array<{ caller: Caller; status: number }> {
+  return ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] }));
+}
+
+/** `GET /orgs/:orgId` as `user`. */
+export function getOrg(t: TestApp, orgId: string, user: SignedInUser) {
+  return t
+    .http()
+    .get(api(`/orgs/${orgId}`))
+    .set(user.auth);
 }

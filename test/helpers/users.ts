@@ -27,7 +27,8 @@ export async function registerUser(
     ...(overrides.inviteToken ? { inviteToken: overrides.inviteToken } : {}),
   };
   const res = await t.http().post('/api/v1/auth/register').send(body);
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return {
     id: res.body.user.id,
     email: res.body.user.email,
