@@ -36,8 +36,14 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
         priority_rank smallint GENERATED ALWAYS AS (
           CASE priority WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END
         ) STORED,
+
         assignee_id uuid,
         due_date date,
+        -- Sort keys for due dates that keep undated tasks last in both directions. Plain
+        -- columns, not coalesce() in the query: under row-level security the planner will
+        -- not use an expression's index for the keyset condition.
+        due_first date GENERATED ALWAYS AS (coalesce(due_date, 'infinity'::date)) STORED,
+        due_last date GENERATED ALWAYS AS (coalesce(due_date, '-infinity'::date)) STORED,
         created_by uuid REFERENCES users (id) ON DELETE SET NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
@@ -52,18 +58,14 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
     const sorts = {
       created: 'created_at',
       updated: 'updated_at',
-      due: `coalesce(due_date, 'infinity'::date)`,
+      due: 'due_first',
+      due_desc: 'due_last',
       priority: 'priority_rank',
     };
     for (const [name, key] of Object.entries(sorts)) {
-      await db.query(`CREATE INDEX tasks_org_${name}_idx ON tasks (org_id, (${key}), id)`);
-      await db.query(`CREATE INDEX tasks_project_${name}_idx ON tasks (org_id, project_id, (${key}), id)`);
+      await db.query(`CREATE INDEX tasks_org_${name}_idx ON tasks (org_id, ${key}, id)`);
+      await db.query(`CREATE INDEX tasks_project_${name}_idx ON tasks (org_id, project_id, ${key}, id)`);
     }
-    // dueDate descending keeps undated tasks last with the opposite sentinel.
-    await db.query(`CREATE INDEX tasks_org_due_desc_idx ON tasks (org_id, (coalesce(due_date, '-infinity'::date)), id)`);
-    await db.query(
-      `CREATE INDEX tasks_project_due_desc_idx ON tasks (org_id, project_id, (coalesce(due_date, '-infinity'::date)), id)`,
-    );
     await db.query(`CREATE INDEX tasks_org_assignee_idx ON tasks (org_id, assignee_id, created_at, id)`);
     await db.query(`CREATE INDEX tasks_org_status_idx ON tasks (org_id, status, created_at, id)`);
     await db.query(`CREATE INDEX tasks_org_open_due_idx ON tasks (org_id, due_date) WHERE status <> 'done'`);

@@ -3,6 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { ProblemDocument } from './shared/http/problem.response';
@@ -34,6 +35,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  drainOnClose(fastify as unknown as FastifyInstance);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -57,4 +59,21 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDocument] });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/**
+ * Graceful shutdown with keep-alive clients: once closing, every response asks its client
+ * to close the connection, idle connections are closed at once, and whatever is still open
+ * after 10 s is cut — otherwise a load balancer's idle keep-alive sockets hold the process.
+ */
+function drainOnClose(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  fastify.addHook('preClose', async () => {
+    closing = true;
+    fastify.server.closeIdleConnections();
+    setTimeout(() => fastify.server.closeAllConnections(), 10_000).unref();
+  });
 }

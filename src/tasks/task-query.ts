@@ -2,7 +2,10 @@ import { ListOrgTasksQuery, ListTasksQuery } from './dto/task.dto';
 import { TaskFilter, TaskOrder } from './tasks.repository';
 
 /** List query → repository filter; `assigneeId=me` is the caller. */
-export function filterOf(query: ListTasksQuery & Partial<ListOrgTasksQuery>, callerId: string): TaskFilter {
+export function filterOf(
+  query: ListTasksQuery & Partial<ListOrgTasksQuery>,
+  callerId: string,
+): TaskFilter {
   return {
     projectId: query.projectId,
     statuses: query.status,

@@ -14,14 +14,34 @@ export class TaskStatsService {
 
   async stats(projectId?: string): Promise<StatsResponse> {
     const { orgId } = RequestContext.tenant();
-    const s = await this.uow.run((em) => this.repo.stats(em, orgId, projectId));
+    const groups = await this.uow.run((em) => this.repo.stats(em, orgId, projectId));
+    const totals = groups.find((g) => g.total_row) ?? {
+      total: 0,
+      todo: 0,
+      in_progress: 0,
+      done: 0,
+      blocked: 0,
+      overdue: 0,
+    };
+    const byAssignee = groups
+      .filter((g) => !g.total_row)
+      .map((g) => ({ assigneeId: g.assignee_id, count: g.total }))
+      .sort(
+        (a, b) =>
+          b.count - a.count || (a.assigneeId ?? '\uffff').localeCompare(b.assigneeId ?? '\uffff'),
+      );
     return {
-      total: s.total,
-      byStatus: { todo: s.todo, in_progress: s.in_progress, done: s.done, blocked: s.blocked },
-      completed: s.done,
-      pending: s.total - s.done,
-      overdue: s.overdue,
-      byAssignee: s.by_assignee,
+      total: totals.total,
+      byStatus: {
+        todo: totals.todo,
+        in_progress: totals.in_progress,
+        done: totals.done,
+        blocked: totals.blocked,
+      },
+      completed: totals.done,
+      pending: totals.total - totals.done,
+      overdue: totals.overdue,
+      byAssignee,
     };
   }
 }

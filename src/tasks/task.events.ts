@@ -6,15 +6,32 @@ export type TaskFields = Record<string, unknown>;
 
 export class TaskCreated extends DomainEvent<{ projectId: string; after: TaskFields }> {
   readonly type = 'task.created';
-  constructor(orgId: string, actorId: string, taskId: string, projectId: string, after: TaskFields) {
+  constructor(
+    orgId: string,
+    actorId: string,
+    taskId: string,
+    projectId: string,
+    after: TaskFields,
+  ) {
     super(orgId, actorId, task(taskId), { projectId, after });
   }
 }
 
 /** Changes to fields other than status and assignee, which have events of their own. */
-export class TaskUpdated extends DomainEvent<{ projectId: string; before: TaskFields; after: TaskFields }> {
+export class TaskUpdated extends DomainEvent<{
+  projectId: string;
+  before: TaskFields;
+  after: TaskFields;
+}> {
   readonly type = 'task.updated';
-  constructor(orgId: string, actorId: string, taskId: string, projectId: string, before: TaskFields, after: TaskFields) {
+  constructor(
+    orgId: string,
+    actorId: string,
+    taskId: string,
+    projectId: string,
+    before: TaskFields,
+    after: TaskFields,
+  ) {
     super(orgId, actorId, task(taskId), { projectId, before, after });
   }
 }
@@ -25,8 +42,19 @@ export class TaskStatusChanged extends DomainEvent<{
   after: { status: string };
 }> {
   readonly type = 'task.status_changed';
-  constructor(orgId: string, actorId: string, taskId: string, projectId: string, before: string, after: string) {
-    super(orgId, actorId, task(taskId), { projectId, before: { status: before }, after: { status: after } });
+  constructor(
+    orgId: string,
+    actorId: string,
+    taskId: string,
+    projectId: string,
+    before: string,
+    after: string,
+  ) {
+    super(orgId, actorId, task(taskId), {
+      projectId,
+      before: { status: before },
+      after: { status: after },
+    });
   }
 }
 
@@ -57,7 +85,13 @@ export class TaskAssigned extends DomainEvent<{
 
 export class TaskDeleted extends DomainEvent<{ projectId: string; before: TaskFields }> {
   readonly type = 'task.deleted';
-  constructor(orgId: string, actorId: string, taskId: string, projectId: string, before: TaskFields) {
+  constructor(
+    orgId: string,
+    actorId: string,
+    taskId: string,
+    projectId: string,
+    before: TaskFields,
+  ) {
     super(orgId, actorId, task(taskId), { projectId, before });
   }
 }

@@ -1,4 +1,11 @@
-import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { isUuid } from '../shared/auth/membership.guard';
@@ -17,14 +24,23 @@ export class TaskGuard implements CanActivate {
   constructor(private readonly tasks: TasksRepository) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: { taskId?: string } }>>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest<{ Params: { taskId?: string } }>>();
     const state = requestState(request);
     const project = state.resolved?.project as ProjectRow | undefined;
-    if (!state.transaction || !project) throw new Error('TaskGuard needs the project guard before it');
+    if (!state.transaction || !project)
+      throw new Error('TaskGuard needs the project guard before it');
     const taskId = request.params.taskId;
     if (!isUuid(taskId)) throw new NotFound('task');
     const lock = request.method !== 'GET' && request.method !== 'HEAD';
-    const task = await this.tasks.find(state.transaction.manager, project.orgId, project.id, taskId, lock);
+    const task = await this.tasks.find(
+      state.transaction.manager,
+      project.orgId,
+      project.id,
+      taskId,
+      lock,
+    );
     if (!task) throw new NotFound('task');
     state.resolved = { ...state.resolved, task };
     return true;
@@ -33,11 +49,17 @@ export class TaskGuard implements CanActivate {
 
 /** Routes under `/orgs/:orgId/projects/:projectId/tasks/:taskId`. */
 export function TaskRoute() {
-  return applyDecorators(ProjectRoute(), UseGuards(TaskGuard), ApiParam({ name: 'taskId', format: 'uuid' }));
+  return applyDecorators(
+    ProjectRoute(),
+    UseGuards(TaskGuard),
+    ApiParam({ name: 'taskId', format: 'uuid' }),
+  );
 }
 
-export const CurrentTask = createParamDecorator((_: unknown, context: ExecutionContext): TaskRow => {
-  const task = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved?.task;
-  if (!task) throw new Error('@CurrentTask() on a route without TaskRoute()');
-  return task as TaskRow;
-});
+export const CurrentTask = createParamDecorator(
+  (_: unknown, context: ExecutionContext): TaskRow => {
+    const task = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved?.task;
+    if (!task) throw new Error('@CurrentTask() on a route without TaskRoute()');
+    return task as TaskRow;
+  },
+);

@@ -21,7 +21,10 @@ const manages = (role: OrgRole) => role === 'owner' || role === 'admin';
 /** Owners and admins update any task; a member, the tasks they created or are assigned. */
 export function mayUpdate(member: TenantMembership, task: TaskOwnership): boolean {
   if (manages(member.role)) return true;
-  return member.role === 'member' && (task.createdBy === member.userId || task.assigneeId === member.userId);
+  return (
+    member.role === 'member' &&
+    (task.createdBy === member.userId || task.assigneeId === member.userId)
+  );
 }
 
 /** Owners and admins delete any task; a member, only the tasks they created. */

@@ -39,17 +39,16 @@ export interface TaskOrder {
   direction: 'asc' | 'desc';
 }
 
-export type TaskChanges = Partial<Pick<TaskRow, 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate'>>;
+export type TaskChanges = Partial<
+  Pick<TaskRow, 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate'>
+>;
 
 export const TASK_COLUMNS = `t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
   t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version`;
 
-/**
- * The keyset of each sort: an expression the indexes cover, the type its cursor value
- * casts back to, and — for due dates — a sentinel that keeps undated tasks last.
- */
+/** The keyset of each sort: a column the indexes cover, and the type its cursor value casts back to. */
 function sortKey(order: TaskOrder): { expr: string; type: string } {
   switch (order.sort) {
     case 'createdAt':
@@ -59,10 +58,8 @@ function sortKey(order: TaskOrder): { expr: string; type: string } {
     case 'priority':
       return { expr: 't.priority_rank', type: 'smallint' };
     case 'dueDate':
-      return {
-        expr: `coalesce(t.due_date, '${order.direction === 'asc' ? 'infinity' : '-infinity'}'::date)`,
-        type: 'date',
-      };
+      // Generated columns: undated tasks sort last whichever the direction.
+      return { expr: order.direction === 'asc' ? 't.due_first' : 't.due_last', type: 'date' };
   }
 }
 
@@ -93,7 +90,8 @@ class Where {
     if (filter.dueBefore) where.add('t.due_date <= ?::date', filter.dueBefore);
     if (filter.dueAfter) where.add('t.due_date >= ?::date', filter.dueAfter);
     if (filter.overdue) where.add(`t.due_date < current_date AND t.status <> 'done'`);
-    if (filter.q) where.add(`t.title ILIKE ? ESCAPE '\\'`, `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (filter.q)
+      where.add(`t.title ILIKE ? ESCAPE '\\'`, `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     return where;
   }
 
@@ -107,7 +105,18 @@ class Where {
 export class TasksRepository {
   async insert(
     em: EntityManager,
-    task: Pick<TaskRow, 'orgId' | 'projectId' | 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate' | 'createdBy'>,
+    task: Pick<
+      TaskRow,
+      | 'orgId'
+      | 'projectId'
+      | 'title'
+      | 'description'
+      | 'status'
+      | 'priority'
+      | 'assigneeId'
+      | 'dueDate'
+      | 'createdBy'
+    >,
   ): Promise<TaskRow> {
     return (await one<TaskRow>(
       em,
@@ -130,7 +139,13 @@ export class TasksRepository {
   }
 
   /** A task of the project; locked when it is about to change. */
-  find(em: EntityManager, orgId: string, projectId: string, taskId: string, lock: boolean): Promise<TaskRow | undefined> {
+  find(
+    em: EntityManager,
+    orgId: string,
+    projectId: string,
+    taskId: string,
+    lock: boolean,
+  ): Promise<TaskRow | undefined> {
     return one<TaskRow>(
       em,
       `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
@@ -154,7 +169,11 @@ export class TasksRepository {
     const where = Where.of(orgId, filter);
     const { expr, type } = sortKey(order);
     const direction = order.direction === 'asc' ? 'ASC' : 'DESC';
-    if (after) where.add(`(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`, ...after);
+    if (after)
+      where.add(
+        `(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`,
+        ...after,
+      );
     where.params.push(limit + 1);
     return rows(
       em,
@@ -167,7 +186,12 @@ export class TasksRepository {
   }
 
   /** Applies changes, bumps the version and keeps completedAt in step with status. */
-  async update(em: EntityManager, orgId: string, taskId: string, changes: TaskChanges): Promise<TaskRow> {
+  async update(
+    em: EntityManager,
+    orgId: string,
+    taskId: string,
+    changes: TaskChanges,
+  ): Promise<TaskRow> {
     const sets: string[] = [];
     const params: unknown[] = [orgId, taskId];
     const columns: Record<keyof TaskChanges, string> = {
@@ -200,7 +224,11 @@ export class TasksRepository {
   }
 
   /** Unassigns every task of a user leaving the org; answers what changed. */
-  unassignAll(em: EntityManager, orgId: string, userId: string): Promise<Array<{ id: string; projectId: string }>> {
+  unassignAll(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+  ): Promise<Array<{ id: string; projectId: string }>> {
     return rows(
       em,
       `UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = now()
@@ -210,42 +238,46 @@ export class TasksRepository {
     );
   }
 
-  /** The dashboard in one statement: aggregates with FILTER, no task row leaves the database. */
-  async stats(em: EntityManager, orgId: string, projectId: string | undefined) {
-    return (await one<{
+  /**
+   * The dashboard in one statement and one pass over the org's tasks: GROUPING SETS gives
+   * the totals row (grouping = 1) and a row per assignee; no task row leaves the database.
+   */
+  stats(em: EntityManager, orgId: string, projectId: string | undefined) {
+    return rows<{
+      total_row: boolean;
+      assignee_id: string | null;
       total: number;
       todo: number;
       in_progress: number;
       done: number;
       blocked: number;
       overdue: number;
-      by_assignee: Array<{ assigneeId: string | null; count: number }>;
     }>(
       em,
-      `WITH scoped AS (
-         SELECT status, assignee_id, due_date FROM tasks
-          WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
-       )
-       SELECT count(*)::int AS total,
+      `SELECT GROUPING(assignee_id) = 1 AS total_row, assignee_id,
+              count(*)::int AS total,
               count(*) FILTER (WHERE status = 'todo')::int AS todo,
               count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
               count(*) FILTER (WHERE status = 'done')::int AS done,
               count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
-              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue,
-              coalesce((SELECT json_agg(json_build_object('assigneeId', a.assignee_id, 'count', a.n)
-                                        ORDER BY a.n DESC, a.assignee_id NULLS LAST)
-                          FROM (SELECT assignee_id, count(*)::int AS n FROM scoped GROUP BY assignee_id) a),
-                       '[]'::json) AS by_assignee
-         FROM scoped`,
+              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue
+         FROM tasks
+        WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
+        GROUP BY GROUPING SETS ((), (assignee_id))`,
       [orgId, projectId ?? null],
-    ))!;
+    );
   }
 
   /**
    * Streams the filtered list through a server-side cursor, a batch at a time: memory
    * stays flat whatever the size. Runs inside the caller's transaction.
    */
-  async *stream(em: EntityManager, orgId: string, filter: TaskFilter, batch = 500): AsyncGenerator<TaskRow> {
+  async *stream(
+    em: EntityManager,
+    orgId: string,
+    filter: TaskFilter,
+    batch = 500,
+  ): AsyncGenerator<TaskRow> {
     const where = Where.of(orgId, filter);
     await em.query(
       `DECLARE task_export NO SCROLL CURSOR FOR

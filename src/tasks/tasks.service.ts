@@ -10,15 +10,21 @@ import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { assertAllowed } from '../shared/auth/policy';
 import { ProjectsService } from '../projects/projects.service';
 import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
-import { TaskAssigned, TaskCreated, TaskDeleted, TaskFields, TaskStatusChanged, TaskUpdated } from './task.events';
+import {
+  TaskAssigned,
+  TaskCreated,
+  TaskDeleted,
+  TaskFields,
+  TaskStatusChanged,
+  TaskUpdated,
+} from './task.events';
 import { mayBeAssigned, mayDelete, mayUpdate } from './task.policy';
 import { StaleTask } from './tasks.errors';
 import { TaskChanges, TaskFilter, TaskOrder, TaskRow, TasksRepository } from './tasks.repository';
 
 const EDITABLE = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate'] as const;
 
-const fields = (task: TaskRow): TaskFields =>
-  Object.fromEntries(EDITABLE.map((k) => [k, task[k]]));
+const fields = (task: TaskRow): TaskFields => Object.fromEntries(EDITABLE.map((k) => [k, task[k]]));
 
 /** Task use cases; publishes task.* events, which the audit log records. */
 @Injectable()
@@ -43,7 +49,15 @@ export class TasksService implements OnModuleInit {
         const unassigned = await this.repo.unassignAll(em, event.orgId!, userId);
         for (const task of unassigned) {
           await this.events.publish(
-            new TaskAssigned(event.orgId!, event.actorId, task.id, task.projectId, userId, null, 'member_removed'),
+            new TaskAssigned(
+              event.orgId!,
+              event.actorId,
+              task.id,
+              task.projectId,
+              userId,
+              null,
+              'member_removed',
+            ),
           );
         }
       });
@@ -66,33 +80,52 @@ export class TasksService implements OnModuleInit {
         dueDate: input.dueDate ?? null,
         createdBy: actor.userId,
       });
-      await this.events.publish(new TaskCreated(actor.orgId, actor.userId, task.id, projectId, fields(task)));
+      await this.events.publish(
+        new TaskCreated(actor.orgId, actor.userId, task.id, projectId, fields(task)),
+      );
       return TaskResponse.of(task);
     });
   }
 
-  async list(filter: TaskFilter, order: TaskOrder, limit: number, cursor?: string): Promise<Page<TaskResponse>> {
+  async list(
+    filter: TaskFilter,
+    order: TaskOrder,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<TaskResponse>> {
     const { orgId } = RequestContext.tenant();
     // The cursor names its sort, so a cursor from another sort or order is refused (400).
     const sortName = `${order.sort}:${order.direction}`;
-    const keyKind = order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'int' : 'timestamp';
+    const keyKind =
+      order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'int' : 'timestamp';
     const keys = decodeCursor(cursor, [{ equals: sortName }, keyKind, 'uuid']);
     const after = keys ? ([keys[1], keys[2]] as [string, string]) : null;
-    const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, order, limit, after));
+    const found = await this.uow.run((em) =>
+      this.repo.list(em, orgId, filter, order, limit, after),
+    );
     return toPage(found, limit, (t) => [sortName, t.sortKey, t.id], TaskResponse.of);
   }
 
   /** `expectedVersion` comes from If-Match; a stale one changes nothing (412). */
-  async update(task: TaskRow, input: UpdateTaskDto, expectedVersion: number[] | null): Promise<TaskResponse> {
+  async update(
+    task: TaskRow,
+    input: UpdateTaskDto,
+    expectedVersion: number[] | null,
+  ): Promise<TaskResponse> {
     const actor = RequestContext.tenant();
-    assertAllowed(mayUpdate(actor, task), 'Members may update only the tasks they created or are assigned to.');
-    if (expectedVersion && !expectedVersion.includes(task.version)) throw new StaleTask(task.version);
+    assertAllowed(
+      mayUpdate(actor, task),
+      'Members may update only the tasks they created or are assigned to.',
+    );
+    if (expectedVersion && !expectedVersion.includes(task.version))
+      throw new StaleTask(task.version);
 
     return this.uow.run(async (em) => {
       const changes: TaskChanges = {};
       for (const key of EDITABLE) {
         const value = input[key];
-        if (value !== undefined && value !== task[key]) (changes as Record<string, unknown>)[key] = value;
+        if (value !== undefined && value !== task[key])
+          (changes as Record<string, unknown>)[key] = value;
       }
       if (Object.keys(changes).length === 0) return TaskResponse.of(task);
       if (changes.assigneeId) await this.assertAssignable(em, changes.assigneeId);
@@ -114,12 +147,26 @@ export class TasksService implements OnModuleInit {
       }
       if (status !== undefined) {
         await this.events.publish(
-          new TaskStatusChanged(actor.orgId, actor.userId, task.id, task.projectId, task.status, updated.status),
+          new TaskStatusChanged(
+            actor.orgId,
+            actor.userId,
+            task.id,
+            task.projectId,
+            task.status,
+            updated.status,
+          ),
         );
       }
       if (assigneeId !== undefined) {
         await this.events.publish(
-          new TaskAssigned(actor.orgId, actor.userId, task.id, task.projectId, task.assigneeId, updated.assigneeId),
+          new TaskAssigned(
+            actor.orgId,
+            actor.userId,
+            task.id,
+            task.projectId,
+            task.assigneeId,
+            updated.assigneeId,
+          ),
         );
       }
       return TaskResponse.of(updated);
@@ -131,7 +178,9 @@ export class TasksService implements OnModuleInit {
     assertAllowed(mayDelete(actor, task), 'Members may delete only the tasks they created.');
     await this.uow.run(async (em) => {
       await this.repo.delete(em, actor.orgId, task.id);
-      await this.events.publish(new TaskDeleted(actor.orgId, actor.userId, task.id, task.projectId, fields(task)));
+      await this.events.publish(
+        new TaskDeleted(actor.orgId, actor.userId, task.id, task.projectId, fields(task)),
+      );
     });
   }
 
@@ -139,7 +188,10 @@ export class TasksService implements OnModuleInit {
   private async assertAssignable(em: EntityManager, userId: string): Promise<void> {
     const role = await this.memberships.roleOf(em, RequestContext.tenant().orgId, userId);
     if (!mayBeAssigned(role)) {
-      throw new InvalidField('assigneeId', 'must be a member of the organization who is not a viewer');
+      throw new InvalidField(
+        'assigneeId',
+        'must be a member of the organization who is not a viewer',
+      );
     }
   }
 }
