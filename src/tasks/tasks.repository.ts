@@ -100,6 +100,53 @@ class Where {
   }
 }
 
+/** The list's SQL (exported so that `npm run bench` can EXPLAIN exactly what runs). */
+export function listQuery(
+  orgId: string,
+  filter: TaskFilter,
+  order: TaskOrder,
+  limit: number,
+  after: [string, string] | null,
+): { sql: string; params: unknown[] } {
+  const where = Where.of(orgId, filter);
+  const { expr, type } = sortKey(order);
+  const direction = order.direction === 'asc' ? 'ASC' : 'DESC';
+  if (after)
+    where.add(
+      `(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`,
+      ...after,
+    );
+  where.params.push(limit + 1);
+  return {
+    sql: `SELECT ${TASK_COLUMNS}, (${expr})::text AS "sortKey" FROM tasks t
+           WHERE ${where.sql}
+           ORDER BY ${expr} ${direction}, t.id ${direction}
+           LIMIT $${where.params.length}`,
+    params: where.params,
+  };
+}
+
+/** The export's SQL, oldest first, read through a cursor. */
+export function exportQuery(orgId: string, filter: TaskFilter): { sql: string; params: unknown[] } {
+  const where = Where.of(orgId, filter);
+  return {
+    sql: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where.sql} ORDER BY t.created_at, t.id`,
+    params: where.params,
+  };
+}
+
+/** The dashboard's SQL; parameters: org id, project id or null. */
+export const STATS_SQL = `SELECT GROUPING(assignee_id) = 1 AS total_row, assignee_id,
+              count(*)::int AS total,
+              count(*) FILTER (WHERE status = 'todo')::int AS todo,
+              count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
+              count(*) FILTER (WHERE status = 'done')::int AS done,
+              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
+              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue
+         FROM tasks
+        WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
+        GROUP BY GROUPING SETS ((), (assignee_id))`;
+
 /** The only task SQL; every query names its org. */
 @Injectable()
 export class TasksRepository {
@@ -166,23 +213,8 @@ export class TasksRepository {
     limit: number,
     after: [string, string] | null,
   ): Promise<Array<TaskRow & { sortKey: string }>> {
-    const where = Where.of(orgId, filter);
-    const { expr, type } = sortKey(order);
-    const direction = order.direction === 'asc' ? 'ASC' : 'DESC';
-    if (after)
-      where.add(
-        `(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`,
-        ...after,
-      );
-    where.params.push(limit + 1);
-    return rows(
-      em,
-      `SELECT ${TASK_COLUMNS}, (${expr})::text AS "sortKey" FROM tasks t
-        WHERE ${where.sql}
-        ORDER BY ${expr} ${direction}, t.id ${direction}
-        LIMIT $${where.params.length}`,
-      where.params,
-    );
+    const { sql, params } = listQuery(orgId, filter, order, limit, after);
+    return rows(em, sql, params);
   }
 
   /** Applies changes, bumps the version and keeps completedAt in step with status. */
@@ -252,20 +284,7 @@ export class TasksRepository {
       done: number;
       blocked: number;
       overdue: number;
-    }>(
-      em,
-      `SELECT GROUPING(assignee_id) = 1 AS total_row, assignee_id,
-              count(*)::int AS total,
-              count(*) FILTER (WHERE status = 'todo')::int AS todo,
-              count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
-              count(*) FILTER (WHERE status = 'done')::int AS done,
-              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
-              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue
-         FROM tasks
-        WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
-        GROUP BY GROUPING SETS ((), (assignee_id))`,
-      [orgId, projectId ?? null],
-    );
+    }>(em, STATS_SQL, [orgId, projectId ?? null]);
   }
 
   /**
@@ -278,12 +297,8 @@ export class TasksRepository {
     filter: TaskFilter,
     batch = 500,
   ): AsyncGenerator<TaskRow> {
-    const where = Where.of(orgId, filter);
-    await em.query(
-      `DECLARE task_export NO SCROLL CURSOR FOR
-       SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where.sql} ORDER BY t.created_at, t.id`,
-      where.params,
-    );
+    const { sql, params } = exportQuery(orgId, filter);
+    await em.query(`DECLARE task_export NO SCROLL CURSOR FOR ${sql}`, params);
     try {
       for (;;) {
         const page = await rows<TaskRow>(em, `FETCH ${batch} FROM task_export`);
