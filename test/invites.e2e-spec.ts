@@ -744,4 +744,47 @@ describe('invites', () => {
       expect(await roleIn(world.orgId, joiner)).toBe('member');
     });
   });
+
+  describe('under concurrency', () => {
+    it('two invites to one address at once: both 201, one pending invite left, the other revoked', async () => {
+      const world = await createOrgWorld(t);
+      const email = uniqueEmail('twice');
+      const results = await Promise.all(
+        [world.owner, world.admin].map((by) =>
+          t
+            .http()
+            .post(`/api/v1/orgs/${world.orgId}/invites`)
+            .set(by.auth)
+            .send({ email, role: 'member' }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual([201, 201]);
+      const rows = await t.dataSource.query(
+        `SELECT revoked_at IS NULL AS live FROM invites WHERE org_id = $1 AND email = $2`,
+        [world.orgId, email],
+      );
+      expect(rows.map((r: { live: boolean }) => r.live).sort()).toEqual([false, true]);
+    });
+
+    it('one user redeeming two link invites of one org at once: one 200, one 409 already-member', async () => {
+      const world = await createOrgWorld(t);
+      const codes = await Promise.all(
+        [1, 2].map(() =>
+          t
+            .http()
+            .post(`/api/v1/orgs/${world.orgId}/invites`)
+            .set(world.owner.auth)
+            .send({ role: 'viewer', maxUses: 5 }),
+        ),
+      );
+      const joiner = await registerUser(t);
+      const results = await Promise.all(
+        codes.map((c) =>
+          t.http().post('/api/v1/invites/accept').set(joiner.auth).send({ token: c.body.token }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect(results.find((r) => r.status === 409)!.body.type).toMatch(/already-member$/);
+    });
+  });
 });

@@ -57,6 +57,16 @@ export class InvitesRepository {
     ))!;
   }
 
+  /**
+   * Serializes invite creation per (org, address) until the transaction ends, so two
+   * concurrent invites to one address end as "the second replaces the first".
+   */
+  async lockAddress(em: EntityManager, orgId: string, email: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `invite:${orgId}:${email}`,
+    ]);
+  }
+
   /** Revokes the live email invites to `email` (the one a new invite replaces). */
   async revokeLiveTo(em: EntityManager, orgId: string, email: string): Promise<string[]> {
     const revoked = await rows<{ id: string }>(
@@ -69,7 +79,12 @@ export class InvitesRepository {
     return revoked.map((r) => r.id);
   }
 
-  listPending(em: EntityManager, orgId: string, limit: number, after: [string, string] | null): Promise<InviteRow[]> {
+  listPending(
+    em: EntityManager,
+    orgId: string,
+    limit: number,
+    after: [string, string] | null,
+  ): Promise<InviteRow[]> {
     return rows<InviteRow>(
       em,
       `SELECT ${COLUMNS} FROM invites i
@@ -82,7 +97,11 @@ export class InvitesRepository {
   }
 
   /** Revokes a live invite; revoking twice is harmless ('unchanged'). */
-  async revoke(em: EntityManager, orgId: string, inviteId: string): Promise<'revoked' | 'unchanged' | 'missing'> {
+  async revoke(
+    em: EntityManager,
+    orgId: string,
+    inviteId: string,
+  ): Promise<'revoked' | 'unchanged' | 'missing'> {
     const revoked = await rows(
       em,
       `UPDATE invites SET revoked_at = now(), revoked_reason = 'revoked'
@@ -90,7 +109,10 @@ export class InvitesRepository {
       [orgId, inviteId],
     );
     if (revoked.length > 0) return 'revoked';
-    const exists = await one(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [orgId, inviteId]);
+    const exists = await one(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      inviteId,
+    ]);
     return exists ? 'unchanged' : 'missing';
   }
 
@@ -99,10 +121,17 @@ export class InvitesRepository {
    * one token queue here and each sees the uses left by the one before.
    */
   findByTokenForUpdate(em: EntityManager, tokenHash: Buffer): Promise<InviteRow | undefined> {
-    return one<InviteRow>(em, `SELECT ${COLUMNS} FROM invites i WHERE i.token_hash = $1 FOR UPDATE`, [tokenHash]);
+    return one<InviteRow>(
+      em,
+      `SELECT ${COLUMNS} FROM invites i WHERE i.token_hash = $1 FOR UPDATE`,
+      [tokenHash],
+    );
   }
 
   async countUse(em: EntityManager, orgId: string, inviteId: string): Promise<void> {
-    await em.query(`UPDATE invites SET uses = uses + 1 WHERE org_id = $1 AND id = $2`, [orgId, inviteId]);
+    await em.query(`UPDATE invites SET uses = uses + 1 WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      inviteId,
+    ]);
   }
 }

@@ -5,7 +5,7 @@ import { InviteRedeemer } from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
-import { one } from '../shared/database/sql';
+import { isUniqueViolation, one } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField, NotFound } from '../shared/http/domain-error';
@@ -58,7 +58,10 @@ export class InvitesService implements InviteRedeemer {
    */
   async create(input: CreateInviteDto): Promise<CreatedInviteResponse> {
     const actor = RequestContext.tenant();
-    assertAllowed(mayInviteAs(actor.role, input.role), 'Only an owner may invite someone as owner.');
+    assertAllowed(
+      mayInviteAs(actor.role, input.role),
+      'Only an owner may invite someone as owner.',
+    );
     if (input.email && input.maxUses !== undefined) {
       throw new InvalidField('maxUses', 'only link invites (without email) take maxUses');
     }
@@ -69,9 +72,12 @@ export class InvitesService implements InviteRedeemer {
     return this.uow.run(async (em) => {
       const email = input.email ?? null;
       if (email) {
+        await this.invites.lockAddress(em, actor.orgId, email);
         if (await this.orgs.isMemberByEmail(em, actor.orgId, email)) throw new AlreadyMember();
         for (const replaced of await this.invites.revokeLiveTo(em, actor.orgId, email)) {
-          await this.events.publish(new InviteRevoked(actor.orgId, actor.userId, replaced, 'replaced'));
+          await this.events.publish(
+            new InviteRevoked(actor.orgId, actor.userId, replaced, 'replaced'),
+          );
         }
       }
       const token = newOpaqueToken();
@@ -94,7 +100,11 @@ export class InvitesService implements InviteRedeemer {
         }),
       );
       const url = `${this.appUrl}/invites/accept?token=${token}`;
-      if (!email) return Object.assign(new CreatedInviteResponse(), InviteResponse.of(invite), { token, url });
+      if (!email)
+        return Object.assign(new CreatedInviteResponse(), InviteResponse.of(invite), {
+          token,
+          url,
+        });
 
       const context = await one<{ org_name: string; inviter: string }>(
         em,
@@ -129,7 +139,9 @@ export class InvitesService implements InviteRedeemer {
       const outcome = await this.invites.revoke(em, actor.orgId, inviteId);
       if (outcome === 'missing') throw new NotFound('invite');
       if (outcome === 'revoked') {
-        await this.events.publish(new InviteRevoked(actor.orgId, actor.userId, inviteId, 'revoked'));
+        await this.events.publish(
+          new InviteRevoked(actor.orgId, actor.userId, inviteId, 'revoked'),
+        );
       }
     });
   }
@@ -161,13 +173,24 @@ export class InvitesService implements InviteRedeemer {
     if (invite.kind === 'email' && invite.email !== user.email) throw new InviteEmailMismatch();
     if (await this.orgs.roleOf(em, invite.orgId, user.id)) throw new AlreadyMember();
 
-    const member = await this.orgs.insertMembership(em, invite.orgId, user.id, invite.role);
+    // Two different invites to one org, redeemed at once by one user: the second insert
+    // meets the first membership.
+    const member = await this.orgs
+      .insertMembership(em, invite.orgId, user.id, invite.role)
+      .catch((error) => {
+        throw isUniqueViolation(error) ? new AlreadyMember() : error;
+      });
     await this.invites.countUse(em, invite.orgId, invite.id);
     await this.events.publish(
       new InviteAccepted(invite.orgId, user.id, invite.id, invite.role),
       new MemberJoined(invite.orgId, user.id, user.id, invite.role, 'invite'),
     );
     const org = await this.orgs.findOrg(em, invite.orgId);
-    return { orgId: invite.orgId, orgName: org!.name, role: invite.role, joinedAt: member.joinedAt };
+    return {
+      orgId: invite.orgId,
+      orgName: org!.name,
+      role: invite.role,
+      joinedAt: member.joinedAt,
+    };
   }
 }
