@@ -39,29 +39,50 @@ export interface BuildInfo {
  */
 export function buildIfStale(): BuildInfo {
   const mode = process.env.BENCH_BUILD ?? 'auto';
-  const sources = ['src', 'migrations', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package.json'];
+  const sources = [
+    'src',
+    'migrations',
+    'ormconfig.ts',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'nest-cli.json',
+    'package.json',
+  ];
   const newestSource = Math.max(...sources.map((p) => newestMtime(join(ROOT, p))));
   const builtAt = existsSync(MAIN) ? statSync(MAIN).mtimeMs : 0;
   const stale = builtAt < newestSource;
   if (mode === 'never' || (mode !== 'always' && !stale)) {
     if (!builtAt) throw new Error(`${MAIN} is missing and BENCH_BUILD=never`);
     log(`dist is up to date${stale ? ' (stale, but BENCH_BUILD=never)' : ''}: not building`);
-    return { built: false, ms: 0, warning: stale ? 'dist older than src (BENCH_BUILD=never)' : undefined };
+    return {
+      built: false,
+      ms: 0,
+      warning: stale ? 'dist older than src (BENCH_BUILD=never)' : undefined,
+    };
   }
   log(`building (nest build)${builtAt ? ': dist is older than the sources' : ''}…`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+    },
+  );
   const ms = Date.now() - started;
   if (result.status === 0 && existsSync(MAIN)) {
     log(`built in ${(ms / 1000).toFixed(1)} s`);
     return { built: true, ms };
   }
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
-  if (!existsSync(MAIN)) throw new Error(`nest build failed and there is no dist to fall back on:\n${output}`);
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+    .trim()
+    .split('\n')
+    .slice(-30)
+    .join('\n');
+  if (!existsSync(MAIN))
+    throw new Error(`nest build failed and there is no dist to fall back on:\n${output}`);
   const warning = 'nest build FAILED: measuring the previous dist build';
   console.error(`[bench] WARNING: ${warning}\n${output}`);
   return { built: false, ms, warning };
@@ -143,9 +164,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Destroys global fetch's dispatcher (Node's bundled undici Agent): every socket closes. */
 async function closeFetchConnections(): Promise<void> {
-  const dispatcher = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] as
-    | { destroy?: () => Promise<void> }
-    | undefined;
+  const dispatcher = (globalThis as Record<symbol, unknown>)[
+    Symbol.for('undici.globalDispatcher.1')
+  ] as { destroy?: () => Promise<void> } | undefined;
   await dispatcher?.destroy?.().catch(() => undefined);
 }
 
@@ -154,7 +175,8 @@ export async function startApi(target: Target): Promise<Api> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the caller's configuration leaks in: the child's cwd is the scratch folder
   // (so no .env is read) and the settings that matter are set here.
-  for (const key of ['DATABASE_URL', 'SMTP_URL', 'EMBEDDED_DB_DIR', 'DB_POOL_SIZE', 'NODE_OPTIONS']) delete env[key];
+  for (const key of ['DATABASE_URL', 'SMTP_URL', 'EMBEDDED_DB_DIR', 'DB_POOL_SIZE', 'NODE_OPTIONS'])
+    delete env[key];
   Object.assign(env, {
     NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'),
@@ -168,11 +190,19 @@ export async function startApi(target: Target): Promise<Api> {
     ACCESS_TOKEN_TTL_SECONDS: '3600',
     MAIL_DIR: join(target.workDir, 'mail'),
     APP_URL: `http://127.0.0.1:${port}`,
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : { EMBEDDED_DB_DIR: target.embeddedDir! }),
+    ...(target.databaseUrl
+      ? { DATABASE_URL: target.databaseUrl }
+      : { EMBEDDED_DB_DIR: target.embeddedDir! }),
   });
 
   const started = Date.now();
-  const child = spawn(process.execPath, [MAIN], { cwd: target.workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS: extra node flags for the API, e.g. --cpu-prof to profile it.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+    cwd: target.workDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail: string[] = [];
   const warnings = { shown: 0, stopping: false };
   const collect = (chunk: Buffer) => {
@@ -181,12 +211,15 @@ export async function startApi(target: Target): Promise<Api> {
       tail.push(line);
       if (tail.length > 200) tail.shift();
       // pino lines at warn (40) and above are worth seeing, a few of them.
-      if (!warnings.stopping && /"level":(4|5|6)0/.test(line) && warnings.shown++ < 10) console.error(`[api] ${line.slice(0, 400)}`);
+      if (!warnings.stopping && /"level":(4|5|6)0/.test(line) && warnings.shown++ < 10)
+        console.error(`[api] ${line.slice(0, 400)}`);
     }
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
 
   onCleanup('stop the API', async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -204,13 +237,23 @@ export async function startApi(target: Target): Promise<Api> {
     }
   });
 
-  const api: Api = { child, pid: child.pid!, port, base: `http://127.0.0.1:${port}`, startMs: 0, tail };
+  const api: Api = {
+    child,
+    pid: child.pid!,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    startMs: 0,
+    tail,
+  };
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`the API exited with code ${child.exitCode} while starting:\n${tail.slice(-30).join('\n')}`);
+      throw new Error(
+        `the API exited with code ${child.exitCode} while starting:\n${tail.slice(-30).join('\n')}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`the API was not ready within 90 s:\n${tail.slice(-30).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`the API was not ready within 90 s:\n${tail.slice(-30).join('\n')}`);
     try {
       const res = await fetch(`${api.base}/health/ready`, { signal: AbortSignal.timeout(3_000) });
       await res.arrayBuffer();
@@ -235,7 +278,11 @@ export async function databaseUrlOf(target: Target, api: Api): Promise<string> {
   const candidates = listeningPorts(api.pid).filter((p) => p !== api.port);
   for (const port of candidates) {
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+    const client = new Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 10_000,
+    });
     try {
       await client.connect();
       await client.query('SELECT 1');
@@ -246,5 +293,7 @@ export async function databaseUrlOf(target: Target, api: Api): Promise<string> {
       await client.end().catch(() => undefined);
     }
   }
-  throw new Error(`could not find the embedded database's port among the API's listening ports ${candidates.join(', ')}`);
+  throw new Error(
+    `could not find the embedded database's port among the API's listening ports ${candidates.join(', ')}`,
+  );
 }

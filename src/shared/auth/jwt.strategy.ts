@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthenticatedUser } from '../database/request-context';
+import { jwtKey } from './jwt-key';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -18,7 +19,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(config: ConfigService) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.getOrThrow<string>('JWT_SECRET'),
+      secretOrKey: jwtKey(config.getOrThrow<string>('JWT_SECRET')) as unknown as string,
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
