@@ -1,5 +1,5 @@
 import { Client as PgClient } from 'pg';
-import { exportQuery, listQuery, STATS_SQL } from '../src/tasks/tasks.repository';
+import { exportQuery, listQuery, STATS_SQL } from '../src/tasks/task-queries';
 
 /**
  * BENCH_EXPLAIN=1: EXPLAIN (ANALYZE, BUFFERS) of the measured queries, run the way the API

@@ -12,7 +12,7 @@ import {
   TaskResponse,
 } from './dto/task.dto';
 import { TaskExportService } from './task-export.service';
-import { filterOf, orderOf } from './task-query';
+import { filterOf, orderOf } from './task-list-params';
 import { TaskPermissions } from './task.policy';
 import { TaskStatsService } from './task-stats.service';
 import { TasksService } from './tasks.service';

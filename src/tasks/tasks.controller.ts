@@ -32,7 +32,7 @@ import { CurrentTask, TaskRoute } from './task.guard';
 import { TaskPermissions } from './task.policy';
 import { TaskRow } from './tasks.repository';
 import { TasksService } from './tasks.service';
-import { filterOf, orderOf } from './task-query';
+import { filterOf, orderOf } from './task-list-params';
 
 const etag = (task: { version: number }) => `"${task.version}"`;
 

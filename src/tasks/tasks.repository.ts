@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { one, rows } from '../shared/database/sql';
+import { exportQuery, listQuery, STATS_SQL, TASK_COLUMNS } from './task-queries';
 
 export type TaskStatus = 'todo' | 'in_progress' | 'done' | 'blocked';
 export type TaskPriority = 'low' | 'medium' | 'high' | 'urgent';
@@ -42,110 +43,6 @@ export interface TaskOrder {
 export type TaskChanges = Partial<
   Pick<TaskRow, 'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate'>
 >;
-
-export const TASK_COLUMNS = `t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
-  t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
-  t.completed_at AS "completedAt", t.version`;
-
-/** The keyset of each sort: a column the indexes cover, and the type its cursor value casts back to. */
-function sortKey(order: TaskOrder): { expr: string; type: string } {
-  switch (order.sort) {
-    case 'createdAt':
-      return { expr: 't.created_at', type: 'timestamptz' };
-    case 'updatedAt':
-      return { expr: 't.updated_at', type: 'timestamptz' };
-    case 'priority':
-      return { expr: 't.priority_rank', type: 'smallint' };
-    case 'dueDate':
-      // Generated columns: undated tasks sort last whichever the direction.
-      return { expr: order.direction === 'asc' ? 't.due_first' : 't.due_last', type: 'date' };
-  }
-}
-
-/** Collects the WHERE clause of a task list; every list is scoped to its org first. */
-class Where {
-  readonly clauses: string[] = [];
-  readonly params: unknown[] = [];
-
-  constructor(orgId: string) {
-    this.add('t.org_id = ?', orgId);
-  }
-
-  add(clause: string, ...values: unknown[]): void {
-    let sql = clause;
-    for (const value of values) {
-      this.params.push(value);
-      sql = sql.replace('?', `$${this.params.length}`);
-    }
-    this.clauses.push(sql);
-  }
-
-  static of(orgId: string, filter: TaskFilter): Where {
-    const where = new Where(orgId);
-    if (filter.projectId) where.add('t.project_id = ?', filter.projectId);
-    if (filter.statuses?.length) where.add('t.status = ANY(?::text[])', filter.statuses);
-    if (filter.priorities?.length) where.add('t.priority = ANY(?::text[])', filter.priorities);
-    if (filter.assigneeId) where.add('t.assignee_id = ?', filter.assigneeId);
-    if (filter.dueBefore) where.add('t.due_date <= ?::date', filter.dueBefore);
-    if (filter.dueAfter) where.add('t.due_date >= ?::date', filter.dueAfter);
-    if (filter.overdue) where.add(`t.due_date < current_date AND t.status <> 'done'`);
-    if (filter.q)
-      where.add(`t.title ILIKE ? ESCAPE '\\'`, `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    return where;
-  }
-
-  get sql(): string {
-    return this.clauses.join(' AND ');
-  }
-}
-
-/** The list's SQL (exported so that `npm run bench` can EXPLAIN exactly what runs). */
-export function listQuery(
-  orgId: string,
-  filter: TaskFilter,
-  order: TaskOrder,
-  limit: number,
-  after: [string, string] | null,
-): { sql: string; params: unknown[] } {
-  const where = Where.of(orgId, filter);
-  const { expr, type } = sortKey(order);
-  const direction = order.direction === 'asc' ? 'ASC' : 'DESC';
-  if (after)
-    where.add(
-      `(${expr}, t.id) ${order.direction === 'asc' ? '>' : '<'} (?::${type}, ?::uuid)`,
-      ...after,
-    );
-  where.params.push(limit + 1);
-  return {
-    sql: `SELECT ${TASK_COLUMNS}, (${expr})::text AS "sortKey" FROM tasks t
-           WHERE ${where.sql}
-           ORDER BY ${expr} ${direction}, t.id ${direction}
-           LIMIT $${where.params.length}`,
-    params: where.params,
-  };
-}
-
-/** The export's SQL, oldest first, read through a cursor. */
-export function exportQuery(orgId: string, filter: TaskFilter): { sql: string; params: unknown[] } {
-  const where = Where.of(orgId, filter);
-  return {
-    sql: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where.sql} ORDER BY t.created_at, t.id`,
-    params: where.params,
-  };
-}
-
-/** The dashboard's SQL; parameters: org id, project id or null. */
-export const STATS_SQL = `SELECT GROUPING(assignee_id) = 1 AS total_row, assignee_id,
-              count(*)::int AS total,
-              count(*) FILTER (WHERE status = 'todo')::int AS todo,
-              count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
-              count(*) FILTER (WHERE status = 'done')::int AS done,
-              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
-              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue
-         FROM tasks
-        WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
-        GROUP BY GROUPING SETS ((), (assignee_id))`;
 
 /** The only task SQL; every query names its org. */
 @Injectable()
