@@ -27,28 +27,30 @@ export interface AuditFilter {
 /** The audit table: append-only for the application's role (INSERT and SELECT grants only). */
 @Injectable()
 export class AuditLogRepository {
+  /** Appends entries in one statement, in the given order. */
   async append(
     em: EntityManager,
-    entry: Omit<AuditEntryRow, 'id' | 'seq' | 'createdAt'> & { createdAt: Date },
+    entries: Array<Omit<AuditEntryRow, 'id' | 'seq' | 'createdAt'> & { createdAt: Date }>,
   ): Promise<void> {
+    if (entries.length === 0) return;
     await em.query(
       `INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, metadata, request_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        entry.orgId,
-        entry.actorId,
-        entry.action,
-        entry.targetType,
-        entry.targetId,
-        JSON.stringify(entry.metadata),
-        entry.requestId,
-        entry.createdAt,
-      ],
+       SELECT (e->>'orgId')::uuid, (e->>'actorId')::uuid, e->>'action', e->>'targetType', e->>'targetId',
+              e->'metadata', e->>'requestId', (e->>'createdAt')::timestamptz
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
+        ORDER BY n`,
+      [JSON.stringify(entries)],
     );
   }
 
   /** Newest first, keyset on the insertion sequence. */
-  list(em: EntityManager, orgId: string, filter: AuditFilter, limit: number, beforeSeq: string | null) {
+  list(
+    em: EntityManager,
+    orgId: string,
+    filter: AuditFilter,
+    limit: number,
+    beforeSeq: string | null,
+  ) {
     return rows<AuditEntryRow>(
       em,
       `SELECT id, org_id AS "orgId", seq::text AS seq, actor_id AS "actorId", action,

@@ -20,27 +20,40 @@ export class AuditLogService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.bus.subscribe('*', 'in-transaction', async (event: DomainEvent, em) => {
-      if (!event.orgId) return;
-      await this.repo.append(em, {
-        orgId: event.orgId,
-        actorId: event.actorId,
-        action: event.type,
-        targetType: event.target?.type ?? null,
-        targetId: event.target?.id ?? null,
-        metadata: event.payload as Record<string, unknown>,
-        requestId: RequestContext.current()?.requestId ?? null,
-        createdAt: event.occurredAt,
-      });
+    this.bus.subscribeBatch(async (events: DomainEvent[], em) => {
+      const requestId = RequestContext.current()?.requestId ?? null;
+      await this.repo.append(
+        em,
+        events
+          .filter((event) => event.orgId)
+          .map((event) => ({
+            orgId: event.orgId!,
+            actorId: event.actorId,
+            action: event.type,
+            targetType: event.target?.type ?? null,
+            targetId: event.target?.id ?? null,
+            metadata: event.payload as Record<string, unknown>,
+            requestId,
+            createdAt: event.occurredAt,
+          })),
+      );
     });
   }
 
   /** One object's history in the current org (e.g. a task's activity), newest first. */
-  history(target: { type: string; id: string }, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
+  history(
+    target: { type: string; id: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<AuditEntryResponse>> {
     return this.list({ targetType: target.type, targetId: target.id }, limit, cursor);
   }
 
-  async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
+  async list(
+    filter: AuditFilter,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<AuditEntryResponse>> {
     const { orgId } = RequestContext.tenant();
     const [seq] = decodeCursor(cursor, ['int']) ?? [null];
     const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, limit, seq));

@@ -47,19 +47,20 @@ export class TasksService implements OnModuleInit {
       this.events.subscribe(type, 'in-transaction', async (event: DomainEvent, em) => {
         const userId = event.target!.id;
         const unassigned = await this.repo.unassignAll(em, event.orgId!, userId);
-        for (const task of unassigned) {
-          await this.events.publish(
-            new TaskAssigned(
-              event.orgId!,
-              event.actorId,
-              task.id,
-              task.projectId,
-              userId,
-              null,
-              'member_removed',
-            ),
-          );
-        }
+        await this.events.publish(
+          ...unassigned.map(
+            (task) =>
+              new TaskAssigned(
+                event.orgId!,
+                event.actorId,
+                task.id,
+                task.projectId,
+                userId,
+                null,
+                'member_removed',
+              ),
+          ),
+        );
       });
     }
   }

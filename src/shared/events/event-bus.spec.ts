@@ -23,16 +23,29 @@ describe('EventBus', () => {
   });
 
   const outboxCount = async (marker: string) =>
-    Number((await dataSource.query(`SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`, [marker]))[0].count);
+    Number(
+      (
+        await dataSource.query(`SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`, [
+          marker,
+        ])
+      )[0].count,
+    );
   const marker = () => `m-${Math.random().toString(36).slice(2)}`;
 
   it('runs in-transaction handlers inside the publishing transaction and writes the outbox', async () => {
     const m = marker();
     const seen: string[] = [];
-    bus.subscribe<SomethingHappened>('test.something_happened', 'in-transaction', async (event, em) => {
-      const [row] = await em.query(`SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`, [m]);
-      seen.push(`${event.payload.marker}:${row.count}`);
-    });
+    bus.subscribe<SomethingHappened>(
+      'test.something_happened',
+      'in-transaction',
+      async (event, em) => {
+        const [row] = await em.query(
+          `SELECT count(*) FROM outbox_events WHERE payload->>'marker' = $1`,
+          [m],
+        );
+        seen.push(`${event.payload.marker}:${row.count}`);
+      },
+    );
     await uow.transaction({ role: 'worklane_app' }, async () => {
       await bus.publish(new SomethingHappened(null, null, null, { marker: m }));
     });
@@ -46,7 +59,9 @@ describe('EventBus', () => {
       throw new Error('audit write failed');
     });
     await expect(
-      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, null, { marker: m }))),
+      uow.transaction({ role: 'worklane_app' }, () =>
+        bus.publish(new SomethingHappened(null, null, null, { marker: m })),
+      ),
     ).rejects.toThrow('audit write failed');
     expect(await outboxCount(m)).toBe(0);
   });
@@ -82,15 +97,42 @@ describe('EventBus', () => {
     });
     const m = marker();
     await expect(
-      uow.transaction({ role: 'worklane_app' }, () => bus.publish(new SomethingHappened(null, null, null, { marker: m }))),
+      uow.transaction({ role: 'worklane_app' }, () =>
+        bus.publish(new SomethingHappened(null, null, null, { marker: m })),
+      ),
     ).resolves.toBeUndefined();
     expect(await outboxCount(m)).toBe(1);
   });
 
+  it('hands a batch handler every event of one publish call at once, and writes them in order', async () => {
+    const [a, b, c] = [marker(), marker(), marker()];
+    const batches: string[][] = [];
+    bus.subscribeBatch(
+      (events) => void batches.push(events.map((e) => (e.payload as { marker: string }).marker)),
+    );
+    await bus.publish(
+      ...[a, b, c].map((m) => new SomethingHappened(null, null, null, { marker: m })),
+    );
+    expect(batches).toEqual([[a, b, c]]);
+    const written = await dataSource.query(
+      `SELECT payload->>'marker' AS marker FROM outbox_events WHERE payload->>'marker' = ANY($1) ORDER BY id`,
+      [[a, b, c]],
+    );
+    expect(written.map((r: { marker: string }) => r.marker)).toEqual([a, b, c]);
+  });
+
   it('opens its own unit of work when published outside one', async () => {
     const m = marker();
-    await bus.publish(new SomethingHappened(null, 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3', null, { marker: m }));
-    const [row] = await dataSource.query(`SELECT type, actor_id FROM outbox_events WHERE payload->>'marker' = $1`, [m]);
-    expect(row).toEqual({ type: 'test.something_happened', actor_id: 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3' });
+    await bus.publish(
+      new SomethingHappened(null, 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3', null, { marker: m }),
+    );
+    const [row] = await dataSource.query(
+      `SELECT type, actor_id FROM outbox_events WHERE payload->>'marker' = $1`,
+      [m],
+    );
+    expect(row).toEqual({
+      type: 'test.something_happened',
+      actor_id: 'b5e4cb86-2f3e-4e55-a1e1-2fc1b46fa6a3',
+    });
   });
 });

@@ -16,7 +16,12 @@ export type EventHandler<E extends DomainEvent = DomainEvent> = (
   em: EntityManager,
 ) => Promise<void> | void;
 
-export type AfterCommitHandler<E extends DomainEvent = DomainEvent> = (event: E) => Promise<void> | void;
+export type AfterCommitHandler<E extends DomainEvent = DomainEvent> = (
+  event: E,
+) => Promise<void> | void;
+
+/** Sees every event of one publish call at once (the audit log: one INSERT for many). */
+export type BatchHandler = (events: DomainEvent[], em: EntityManager) => Promise<void> | void;
 
 interface Subscription {
   type: string;
@@ -29,36 +34,66 @@ interface Subscription {
 export class EventBus {
   private readonly logger = new Logger(EventBus.name);
   private readonly subscriptions: Subscription[] = [];
+  private readonly batchHandlers: BatchHandler[] = [];
 
   constructor(private readonly uow: UnitOfWork) {}
 
   /** Subscribes to one event type (`'member.joined'`) or to every event (`'*'`). */
-  subscribe<E extends DomainEvent>(type: string, phase: 'in-transaction', handler: EventHandler<E>): () => void;
-  subscribe<E extends DomainEvent>(type: string, phase: 'after-commit', handler: AfterCommitHandler<E>): () => void;
-  subscribe(type: string, phase: EventPhase, handler: EventHandler | AfterCommitHandler): () => void {
+  subscribe<E extends DomainEvent>(
+    type: string,
+    phase: 'in-transaction',
+    handler: EventHandler<E>,
+  ): () => void;
+  subscribe<E extends DomainEvent>(
+    type: string,
+    phase: 'after-commit',
+    handler: AfterCommitHandler<E>,
+  ): () => void;
+  subscribe(
+    type: string,
+    phase: EventPhase,
+    handler: EventHandler | AfterCommitHandler,
+  ): () => void {
     const subscription = { type, phase, handler };
     this.subscriptions.push(subscription);
     return () => this.subscriptions.splice(this.subscriptions.indexOf(subscription), 1);
   }
 
-  /** Publishes inside the current unit of work (joining it, or opening one). */
+  /** Subscribes to every event, in the publishing transaction, a publish call at a time. */
+  subscribeBatch(handler: BatchHandler): () => void {
+    this.batchHandlers.push(handler);
+    return () => this.batchHandlers.splice(this.batchHandlers.indexOf(handler), 1);
+  }
+
+  /**
+   * Publishes inside the current unit of work (joining it, or opening one). Events of one
+   * call go to the outbox in one statement, and batch handlers see them together, so a
+   * change that raises many events (a member's tasks unassigned) costs a few round trips.
+   */
   async publish(...events: DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.uow.run(async (em) => {
       const requestId = RequestContext.current()?.requestId ?? null;
+      await em.query(
+        `INSERT INTO outbox_events (org_id, type, actor_id, payload, request_id, occurred_at)
+         SELECT (e->>'orgId')::uuid, e->>'type', (e->>'actorId')::uuid, e->'payload', $2, (e->>'occurredAt')::timestamptz
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
+          ORDER BY n`,
+        [
+          JSON.stringify(
+            events.map((event) => ({
+              orgId: event.orgId,
+              type: event.type,
+              actorId: event.actorId,
+              payload: { target: event.target, ...event.payload },
+              occurredAt: event.occurredAt,
+            })),
+          ),
+          requestId,
+        ],
+      );
+      for (const handler of this.batchHandlers) await handler(events, em);
       for (const event of events) {
-        await em.query(
-          `INSERT INTO outbox_events (org_id, type, actor_id, payload, request_id, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6)`,
-          [
-            event.orgId,
-            event.type,
-            event.actorId,
-            JSON.stringify({ target: event.target, ...event.payload }),
-            requestId,
-            event.occurredAt,
-          ],
-        );
         for (const { handler } of this.matching(event, 'in-transaction')) await handler(event, em);
         for (const { handler } of this.matching(event, 'after-commit')) {
           this.uow.afterCommit(async () => {
@@ -74,6 +109,8 @@ export class EventBus {
   }
 
   private matching(event: DomainEvent, phase: EventPhase): Subscription[] {
-    return this.subscriptions.filter((s) => s.phase === phase && (s.type === event.type || s.type === '*'));
+    return this.subscriptions.filter(
+      (s) => s.phase === phase && (s.type === event.type || s.type === '*'),
+    );
   }
 }
