@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, FieldError, STATUS_OF } from './domain-error';
@@ -34,10 +41,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
     }
     const transaction = requestState(request).transaction;
-    void (transaction ? transaction.rollback().catch(() => undefined) : Promise.resolve()).then(() => {
-      if (reply.sent) return;
-      void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
-    });
+    void (transaction ? transaction.rollback().catch(() => undefined) : Promise.resolve()).then(
+      () => {
+        if (reply.sent) return;
+        if (problem.status === 503) void reply.header('retry-after', '1');
+        void reply
+          .status(problem.status)
+          .header('content-type', 'application/problem+json')
+          .send(problem);
+      },
+    );
   }
 
   toProblem(exception: unknown): ProblemDetails {
@@ -55,12 +68,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const message =
-        typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+        typeof body === 'string'
+          ? body
+          : ((body as { message?: unknown }).message ?? exception.message);
       return {
-        type: status === HttpStatus.TOO_MANY_REQUESTS ? PROBLEM_BASE + 'rate-limited' : 'about:blank',
+        type:
+          status === HttpStatus.TOO_MANY_REQUESTS ? PROBLEM_BASE + 'rate-limited' : 'about:blank',
         title: STATUS_CODES[status] ?? 'Error',
         status,
         detail: Array.isArray(message) ? message.join('; ') : String(message),
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        type: PROBLEM_BASE + 'database-unavailable',
+        title: STATUS_CODES[503]!,
+        status: 503,
+        detail: 'The database is unavailable or saturated; nothing was changed. Retry shortly.',
       };
     }
     // Fastify's own errors (malformed JSON, unsupported media type, body too large).
@@ -80,4 +104,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       detail: 'An unexpected error occurred. It has been logged with the request id.',
     };
   }
+}
+
+/** The pool could not hand out a connection in time, or the server is down. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { message?: string; code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === '57P03' || // cannot_connect_now
+    /timeout exceeded when trying to connect|Connection terminated unexpectedly/.test(
+      e?.message ?? '',
+    )
+  );
 }
