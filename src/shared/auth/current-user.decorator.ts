@@ -4,11 +4,13 @@ import type { AuthenticatedUser, TenantMembership } from '../database/request-co
 import { requestState } from '../http/request-state';
 
 /** The authenticated caller (the JWT guard ran). */
-export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedUser => {
-  const user = requestState(context.switchToHttp().getRequest<FastifyRequest>()).user;
-  if (!user) throw new Error('@CurrentUser() on a public route');
-  return user;
-});
+export const CurrentUser = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AuthenticatedUser => {
+    const user = requestState(context.switchToHttp().getRequest<FastifyRequest>()).user;
+    if (!user) throw new Error('@CurrentUser() on a public route');
+    return user;
+  },
+);
 
 /** The caller's membership in the route's org (the membership guard ran). */
 export const CurrentMember = createParamDecorator(

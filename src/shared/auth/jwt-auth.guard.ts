@@ -35,7 +35,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     context: ExecutionContext,
   ): T {
     if (error || !user) throw new Unauthenticated();
-    requestState(context.switchToHttp().getRequest<FastifyRequest>()).user = user as unknown as AuthenticatedUser;
+    requestState(context.switchToHttp().getRequest<FastifyRequest>()).user =
+      user as unknown as AuthenticatedUser;
     return user;
   }
 }

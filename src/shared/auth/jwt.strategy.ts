@@ -4,6 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthenticatedUser } from '../database/request-context';
 import { jwtKey } from './jwt-key';
+import { isUuid } from '../uuid';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -26,7 +27,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(claims: AccessTokenClaims): AuthenticatedUser | false {
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return false;
+    if (!isUuid(claims.sub) || !isUuid(claims.sid)) return false;
     return { id: claims.sub, sessionId: claims.sid };
   }
 }

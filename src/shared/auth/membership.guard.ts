@@ -1,4 +1,12 @@
-import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -7,12 +15,9 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { Forbidden, NotFound } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from './ports';
+import { isUuid } from '../uuid';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
+export { isUuid } from '../uuid';
 
 const ALLOWED_ROLES = 'worklane:allowed-roles';
 
@@ -32,7 +37,9 @@ export class MembershipGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: { orgId?: string } }>>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest<{ Params: { orgId?: string } }>>();
     const state = requestState(request);
     const orgId = request.params.orgId;
     if (!state.user) throw new Error('MembershipGuard needs the JWT guard before it');
@@ -40,7 +47,11 @@ export class MembershipGuard implements CanActivate {
 
     // From here on the request pipeline ends the transaction: the interceptor commits,
     // the problem filter rolls back (also when this guard throws).
-    state.transaction = await this.uow.begin({ role: 'worklane_app', orgId, userId: state.user.id });
+    state.transaction = await this.uow.begin({
+      role: 'worklane_app',
+      orgId,
+      userId: state.user.id,
+    });
     const role = await this.directory.roleOf(state.transaction.manager, orgId, state.user.id);
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };

@@ -11,7 +11,9 @@ export interface MembershipDirectory {
   /** The role of `userId` in `orgId`, or null; runs in a transaction scoped to `orgId`. */
   roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null>;
   /** A user's own memberships across orgs (a named system operation). */
-  listForUser(userId: string): Promise<Array<{ orgId: string; orgName: string; role: OrgRole; joinedAt: Date }>>;
+  listForUser(
+    userId: string,
+  ): Promise<Array<{ orgId: string; orgName: string; role: OrgRole; joinedAt: Date }>>;
 }
 
 export const INVITE_REDEEMER = Symbol('InviteRedeemer');

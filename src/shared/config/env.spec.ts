@@ -3,7 +3,12 @@ import { DEV_JWT_SECRET, validateEnv } from './env';
 describe('validateEnv', () => {
   it('fills every setting with its development default', () => {
     const env = validateEnv({});
-    expect(env).toMatchObject({ PORT: 3000, BCRYPT_COST: 12, ACCESS_TOKEN_TTL_SECONDS: 900, MIGRATIONS_RUN: true });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      BCRYPT_COST: 12,
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      MIGRATIONS_RUN: true,
+    });
     expect(env.DATABASE_URL).toBeUndefined();
   });
 

@@ -16,7 +16,9 @@ import {
 // Reads the raw value: implicit conversion would already have made 'false' true.
 const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
   const value = obj[key];
-  return typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+  return typeof value === 'string'
+    ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase())
+    : value;
 };
 
 /** A development secret so that `npm start` works out of the box; refused in production. */
@@ -33,47 +35,62 @@ export class Env {
   @IsString()
   HOST: string = '127.0.0.1';
 
-  @IsInt() @Min(0) @Max(65535)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT: number = 3000;
 
   /** PostgreSQL server URL; without it the API runs on the embedded database. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DATABASE_URL?: string;
 
   /** Where the embedded database keeps its files. */
   @IsString()
   EMBEDDED_DB_DIR: string = '.data/pglite';
 
-  @IsInt() @Min(1) @Max(200)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DB_POOL_SIZE: number = 10;
 
-  @IsBoolean() @Transform(toBoolean)
+  @IsBoolean()
+  @Transform(toBoolean)
   MIGRATIONS_RUN: boolean = true;
 
-  @IsString() @MinLength(32)
+  @IsString()
+  @MinLength(32)
   JWT_SECRET: string = DEV_JWT_SECRET;
 
-  @IsInt() @Min(60)
+  @IsInt()
+  @Min(60)
   ACCESS_TOKEN_TTL_SECONDS: number = 900;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   REFRESH_TOKEN_TTL_DAYS: number = 30;
 
-  @IsInt() @Min(4) @Max(15)
+  @IsInt()
+  @Min(4)
+  @Max(15)
   BCRYPT_COST: number = 12;
 
   /** Requests per window for each IP + email on login, register and refresh. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AUTH_THROTTLE_LIMIT: number = 10;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   AUTH_THROTTLE_TTL_SECONDS: number = 60;
 
   /** Invite creations and acceptances per minute for each user. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   INVITE_THROTTLE_LIMIT: number = 30;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SMTP_URL?: string;
 
   @IsString()
@@ -87,7 +104,8 @@ export class Env {
   @IsUrl({ require_tld: false })
   APP_URL: string = 'http://localhost:3000';
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   INVITE_TTL_HOURS: number = 168;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -96,10 +114,15 @@ export class Env {
 
 export function validateEnv(raw: Record<string, unknown>): Env {
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
-  const env = plainToInstance(Env, present, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const env = plainToInstance(Env, present, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
   const errors = validateSync(env, { whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
   if (env.NODE_ENV === 'production' && env.JWT_SECRET === DEV_JWT_SECRET) {

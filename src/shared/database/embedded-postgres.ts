@@ -33,10 +33,13 @@ export async function startEmbeddedPostgres(
   try {
     conn = await new Promise<string>((ready, fail) => {
       worker.once('error', fail);
-      worker.once('exit', (code) => fail(new Error(`embedded PostgreSQL exited with code ${code}`)));
+      worker.once('exit', (code) =>
+        fail(new Error(`embedded PostgreSQL exited with code ${code}`)),
+      );
       worker.on('message', (message: { type: string; conn?: string; message?: string }) => {
         if (message.type === 'ready') ready(message.conn!);
-        if (message.type === 'error') fail(new Error(`embedded PostgreSQL failed: ${message.message}`));
+        if (message.type === 'error')
+          fail(new Error(`embedded PostgreSQL failed: ${message.message}`));
       });
     });
   } catch (error) {
@@ -69,7 +72,8 @@ export async function startEmbeddedPostgres(
 const lockedHere = new Set<string>();
 
 function lockDataDir(dataDir: string): () => void {
-  if (lockedHere.has(dataDir)) throw new Error(`The embedded database at ${dataDir} is in use by process ${process.pid}`);
+  if (lockedHere.has(dataDir))
+    throw new Error(`The embedded database at ${dataDir} is in use by process ${process.pid}`);
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'worklane.pid');
   for (let attempt = 0; attempt < 2; attempt++) {

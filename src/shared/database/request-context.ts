@@ -42,7 +42,8 @@ export const RequestContext = {
   /** The tenant of the current request; a programming error where none is set. */
   tenant(): TenantMembership {
     const membership = storage.getStore()?.membership;
-    if (!membership) throw new Error('No tenant in context: is the route behind the membership guard?');
+    if (!membership)
+      throw new Error('No tenant in context: is the route behind the membership guard?');
     return membership;
   },
 };

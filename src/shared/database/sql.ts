@@ -4,19 +4,31 @@ import { EntityManager } from 'typeorm';
  * Runs SQL and answers its rows. TypeORM's `query()` answers `[rows, rowCount]` for
  * UPDATE and DELETE (even with RETURNING) but plain rows otherwise; this evens that out.
  */
-export async function rows<T = any>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function rows<T = any>(
+  em: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const result = await em.query(sql, params);
   return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);
 }
 
 /** The first row, or undefined. */
-export async function one<T = any>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T | undefined> {
+export async function one<T = any>(
+  em: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T | undefined> {
   return (await rows<T>(em, sql, params))[0];
 }
 
 /** A unique constraint said no (optionally: this constraint). */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; driverError?: { code?: string; constraint?: string }; constraint?: string };
+  const e = error as {
+    code?: string;
+    driverError?: { code?: string; constraint?: string };
+    constraint?: string;
+  };
   const code = e?.driverError?.code ?? e?.code;
   const name = e?.driverError?.constraint ?? e?.constraint;
   return code === '23505' && (!constraint || name === constraint);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EntityManager, QueryRunner } from 'typeorm';
+import { isUuid } from '../uuid';
 
 export type DatabaseRole = 'worklane_app' | 'worklane_system';
 
@@ -24,16 +25,23 @@ export class Transaction {
     readonly scope: TransactionScope,
   ) {}
 
+  /**
+   * BEGIN and the tenant settings go in one round trip (a simple-protocol batch), which is
+   * why the values are checked and inlined here rather than bound: roles come from a
+   * closed set and ids must be uuids.
+   */
   static async begin(runner: QueryRunner, scope: TransactionScope): Promise<Transaction> {
+    const settings = [
+      ['role', scope.role],
+      ['app.org_id', scope.orgId ?? ''],
+      ['app.user_id', scope.userId ?? ''],
+    ].map(([name, value]) => `set_config('${name}', '${checked(name!, value!)}', true)`);
     try {
       await runner.connect();
-      await runner.startTransaction();
-      await runner.query(
-        `SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.user_id', $3, true)`,
-        [scope.role, scope.orgId ?? '', scope.userId ?? ''],
-      );
+      await runner.query(`START TRANSACTION; SELECT ${settings.join(', ')}`);
+      markActive(runner, true);
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.query('ROLLBACK').catch(() => undefined);
       await runner.release();
       throw error;
     }
@@ -50,7 +58,9 @@ export class Transaction {
 
   /** Narrows an open transaction to one org (the membership guard, once it knows it). */
   async setOrg(orgId: string): Promise<void> {
-    await this.runner.query(`SELECT set_config('app.org_id', $1, true)`, [orgId]);
+    await this.runner.query(`SELECT set_config('app.org_id', $1, true)`, [
+      checked('app.org_id', orgId),
+    ]);
     (this.scope as { orgId?: string }).orgId = orgId;
   }
 
@@ -74,7 +84,8 @@ export class Transaction {
   async commit(): Promise<void> {
     if (this.state !== 'open') return;
     try {
-      await this.runner.commitTransaction();
+      await this.runner.query('COMMIT');
+      markActive(this.runner, false);
       this.state = 'committed';
     } catch (error) {
       await this.rollback();
@@ -86,7 +97,9 @@ export class Transaction {
       // The change is committed: a failing follower must not turn it into an error.
       await Promise.resolve()
         .then(fn)
-        .catch((error) => Transaction.logger.error(`after-commit handler failed: ${String(error)}`));
+        .catch((error) =>
+          Transaction.logger.error(`after-commit handler failed: ${String(error)}`),
+        );
     }
   }
 
@@ -94,9 +107,29 @@ export class Transaction {
     if (this.state !== 'open') return;
     this.state = 'rolled back';
     try {
-      if (this.runner.isTransactionActive) await this.runner.rollbackTransaction();
+      await this.runner.query('ROLLBACK');
+      markActive(this.runner, false);
     } finally {
       if (!this.runner.isReleased) await this.runner.release();
     }
   }
+}
+
+const ROLES = new Set<string>(['worklane_app', 'worklane_system']);
+
+/** A value that may be inlined in the BEGIN batch, or a programming error. */
+function checked(name: string, value: string): string {
+  const ok = name === 'role' ? ROLES.has(value) : value === '' || isUuid(value);
+  if (!ok) throw new Error(`refusing ${name} = ${JSON.stringify(value)} in a transaction prologue`);
+  return value;
+}
+
+/**
+ * Tells TypeORM the runner is inside our transaction, so that its own helpers (`save`)
+ * join it instead of opening a nested one. We issue BEGIN/COMMIT ourselves.
+ */
+function markActive(runner: QueryRunner, active: boolean): void {
+  const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  state.isTransactionActive = active;
+  state.transactionDepth = active ? 1 : 0;
 }

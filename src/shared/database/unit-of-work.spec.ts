@@ -21,15 +21,18 @@ describe('UnitOfWork', () => {
   afterAll(() => dataSource.destroy());
 
   it('runs request work as worklane_app with the tenant set', async () => {
-    const [inside] = await uow.transaction({ role: 'worklane_app', orgId: ORG, userId: USER }, (em) =>
-      em.query(settings),
+    const [inside] = await uow.transaction(
+      { role: 'worklane_app', orgId: ORG, userId: USER },
+      (em) => em.query(settings),
     );
     expect(inside).toEqual({ role: 'worklane_app', org: ORG, user: USER });
   });
 
   it('returns the connection to the pool carrying no tenant setting and the owner role', async () => {
     const [owner] = await dataSource.query(`SELECT current_user AS role`);
-    await uow.transaction({ role: 'worklane_app', orgId: ORG, userId: USER }, (em) => em.query('SELECT 1'));
+    await uow.transaction({ role: 'worklane_app', orgId: ORG, userId: USER }, (em) =>
+      em.query('SELECT 1'),
+    );
     const [after] = await dataSource.query(settings);
     expect(after.role).toBe(owner.role);
     expect(after.org ?? '').toBe('');
@@ -71,7 +74,10 @@ describe('UnitOfWork', () => {
 
   it('scopes a fresh unit of work to the tenant of the context', async () => {
     const [row] = await RequestContext.run(
-      { membership: { orgId: ORG, userId: USER, role: 'member' }, user: { id: USER, sessionId: 's' } },
+      {
+        membership: { orgId: ORG, userId: USER, role: 'member' },
+        user: { id: USER, sessionId: 's' },
+      },
       () => uow.run((em) => em.query(settings)),
     );
     expect(row).toEqual({ role: 'worklane_app', org: ORG, user: USER });

@@ -31,7 +31,11 @@ export class UnitOfWork {
    * Runs `fn` scoped to an org that is being created: in the request's transaction if one
    * is open (its org setting switched), else in a new one.
    */
-  async runInOrg<T>(orgId: string, userId: string, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  async runInOrg<T>(
+    orgId: string,
+    userId: string,
+    fn: (em: EntityManager) => Promise<T>,
+  ): Promise<T> {
     const transaction = RequestContext.current()?.transaction;
     if (!transaction?.isOpen) return this.transaction({ role: 'worklane_app', orgId, userId }, fn);
     await transaction.setOrg(orgId);

@@ -11,4 +11,5 @@ export const Optional = () => ValidateIf((_, value) => value !== undefined);
 export const Nullable = () => IsOptional();
 
 /** Trims strings before validation. */
-export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+export const Trim = () =>
+  Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));

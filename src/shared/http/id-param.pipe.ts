@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { isUuid } from '../auth/membership.guard';
+import { isUuid } from '../uuid';
 import { NotFound } from './domain-error';
 
 /** A path id that is not a uuid names nothing: 404, like any unknown id (never a 500). */

@@ -71,7 +71,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       [userId, key, state.membership?.orgId ?? null, hash],
     );
     if (claimed.length === 0) {
-      const prior = await one<{ request_hash: Buffer; status: number; response: unknown; fresh: boolean }>(
+      const prior = await one<{
+        request_hash: Buffer;
+        status: number;
+        response: unknown;
+        fresh: boolean;
+      }>(
         em,
         `SELECT request_hash, status, response, created_at > now() - interval '24 hours' AS fresh
            FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE`,
@@ -95,12 +100,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     return next.handle().pipe(
       concatMap(async (body) => {
-        await em.query(`UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`, [
-          userId,
-          key,
-          status,
-          JSON.stringify(body ?? null),
-        ]);
+        await em.query(
+          `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
+          [userId, key, status, JSON.stringify(body ?? null)],
+        );
         return body;
       }),
     );
@@ -120,4 +123,3 @@ export function Idempotent() {
     }),
   );
 }
-

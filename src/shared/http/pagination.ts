@@ -2,6 +2,7 @@ import { Type as ClassType } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { UUID } from '../uuid';
 import { DomainError } from './domain-error';
 
 /** `?limit=&cursor=` of every list. */
@@ -49,7 +50,7 @@ const KEY_FORMATS: Record<Exclude<CursorKey, { equals: string }>, RegExp> = {
   timestamp: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2})?$/,
   date: /^(\d{4}-\d{2}-\d{2}|-?infinity)$/,
   int: /^-?\d{1,18}$/,
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  uuid: UUID,
 };
 
 function fits(value: unknown, key: CursorKey): boolean {
@@ -66,7 +67,11 @@ export function decodeCursor(cursor: string | undefined, shape: CursorKey[]): st
   } catch {
     throw new InvalidCursor();
   }
-  if (!Array.isArray(keys) || keys.length !== shape.length || !keys.every((k, i) => fits(k, shape[i]!))) {
+  if (
+    !Array.isArray(keys) ||
+    keys.length !== shape.length ||
+    !keys.every((k, i) => fits(k, shape[i]!))
+  ) {
     throw new InvalidCursor();
   }
   return keys as string[];

@@ -24,7 +24,9 @@ export function ProblemResponses(...statuses: number[]) {
       ApiResponse({
         status,
         description: STATUS_CODES[status],
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDocument' } } },
+        content: {
+          'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDocument' } },
+        },
       }),
     ),
   );

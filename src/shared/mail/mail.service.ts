@@ -18,7 +18,11 @@ export interface MailMessage {
 
 export class MailUnavailable extends DomainError {
   constructor() {
-    super('mail_unavailable', 'service_unavailable', 'The email could not be sent; nothing was changed. Try again later.');
+    super(
+      'mail_unavailable',
+      'service_unavailable',
+      'The email could not be sent; nothing was changed. Try again later.',
+    );
   }
 }
 
@@ -37,7 +41,11 @@ export class MailService {
     this.from = config.get('MAIL_FROM', { infer: true });
     const smtpUrl = config.get('SMTP_URL', { infer: true });
     if (smtpUrl) {
-      this.transport = createTransport(smtpUrl, { connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10000 });
+      this.transport = createTransport(smtpUrl, {
+        connectionTimeout: 5000,
+        greetingTimeout: 5000,
+        socketTimeout: 10000,
+      });
     } else {
       this.dir = resolve(config.get('MAIL_DIR', { infer: true }));
       this.transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
@@ -53,7 +61,9 @@ export class MailService {
         await mkdir(this.dir, { recursive: true });
         const file = join(this.dir, `${Date.now()}-${randomBytes(4).toString('hex')}.eml`);
         await writeFile(file, (info as unknown as { message: Buffer }).message);
-        this.logger.log(`mail to ${message.to} written to ${file}${preview ? ` — ${preview}` : ''}`);
+        this.logger.log(
+          `mail to ${message.to} written to ${file}${preview ? ` — ${preview}` : ''}`,
+        );
       }
     } catch (error) {
       this.logger.error(`mail to ${message.to} failed: ${String(error)}`);
