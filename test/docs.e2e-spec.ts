@@ -1,11 +1,20 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { IS_PUBLIC } from '../src/shared/auth/public.decorator';
 import { createTestApp, TestApp } from './helpers/app';
+import { PROBLEM } from './helpers/problems';
 
-/** Every route a controller declares, as the OpenAPI document names it (`GET /api/v1/orgs/{orgId}`). */
-function declaredRoutes(t: TestApp): string[] {
-  const routes: string[] = [];
+interface DeclaredRoute {
+  method: string;
+  /** As the OpenAPI document names it: `/api/v1/orgs/{orgId}`. */
+  path: string;
+  isPublic: boolean;
+}
+
+/** Every route a controller declares. */
+function declaredRoutes(t: TestApp): DeclaredRoute[] {
+  const routes: DeclaredRoute[] = [];
   for (const wrapper of t.app.get(DiscoveryService).getControllers()) {
     const type = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
     if (!type) continue;
@@ -22,10 +31,12 @@ function declaredRoutes(t: TestApp): string[] {
         '/',
       );
       const prefixed = full.startsWith('/health') ? full : `/api/v1${full}`;
-      routes.push(`${method} ${prefixed.replace(/:(\w+)/g, '{$1}')}`);
+      const isPublic =
+        Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, type) ?? false;
+      routes.push({ method, path: prefixed.replace(/:(\w+)/g, '{$1}'), isPublic });
     }
   }
-  return routes.sort();
+  return routes.sort((a, b) => `${a.method} ${a.path}`.localeCompare(`${b.method} ${b.path}`));
 }
 
 describe('the OpenAPI document', () => {
@@ -47,7 +58,9 @@ describe('the OpenAPI document', () => {
     const documented = Object.entries(doc.paths)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    const declared = declaredRoutes(t);
+    const declared = declaredRoutes(t)
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
     expect(declared.length).toBeGreaterThan(30);
     expect(documented).toEqual(declared);
   });
@@ -73,5 +86,58 @@ describe('the OpenAPI document', () => {
     const res = await t.http().get('/docs');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/swagger/i);
+  });
+});
+
+describe('authentication on every route', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ extra: { imports: [DiscoveryModule] } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 401 problem+json to an anonymous caller on every route not marked public', async () => {
+    const closed = declaredRoutes(t).filter((r) => !r.isPublic);
+    expect(closed.length).toBeGreaterThan(30);
+    for (const route of closed) {
+      const url = route.path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000');
+      const res = await t.http()[route.method.toLowerCase() as 'get'](url).send({});
+      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 401,
+      });
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    }
+  });
+
+  it('keeps exactly the sign-in routes and the probes public', () => {
+    const open = declaredRoutes(t)
+      .filter((r) => r.isPublic)
+      .map((r) => `${r.method} ${r.path}`);
+    expect(open).toEqual([
+      'GET /health',
+      'GET /health/ready',
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/logout',
+      'POST /api/v1/auth/refresh',
+      'POST /api/v1/auth/register',
+    ]);
+  });
+
+  it('refuses a NUL character in any body or query string with a 400 naming the field', async () => {
+    const body = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ email: 'a@b.io', password: 'pass\u0000word', name: 'x' });
+    expect(body.status).toBe(400);
+    expect(body.body.errors).toEqual([
+      { field: 'password', message: 'must not contain NUL characters' },
+    ]);
+    const login = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: 'a@b.io', password: 'x\u0000' });
+    expect(login.status).toBe(400);
   });
 });
