@@ -15,7 +15,10 @@ export class ProjectCreated extends DomainEvent<{ after: ProjectSnapshot }> {
   }
 }
 
-export class ProjectUpdated extends DomainEvent<{ before: Partial<ProjectSnapshot>; after: Partial<ProjectSnapshot> }> {
+export class ProjectUpdated extends DomainEvent<{
+  before: Partial<ProjectSnapshot>;
+  after: Partial<ProjectSnapshot>;
+}> {
   readonly type = 'project.updated';
   constructor(
     orgId: string,
@@ -28,10 +31,16 @@ export class ProjectUpdated extends DomainEvent<{ before: Partial<ProjectSnapsho
   }
 }
 
-export class ProjectArchived extends DomainEvent<{ before: { archived: boolean }; after: { archived: boolean } }> {
+export class ProjectArchived extends DomainEvent<{
+  before: { archived: boolean };
+  after: { archived: boolean };
+}> {
   readonly type = 'project.archived';
   constructor(orgId: string, actorId: string, projectId: string, archived: boolean) {
-    super(orgId, actorId, project(projectId), { before: { archived: !archived }, after: { archived } });
+    super(orgId, actorId, project(projectId), {
+      before: { archived: !archived },
+      after: { archived },
+    });
   }
 }
 

@@ -1,4 +1,11 @@
-import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { isUuid, TenantRoute } from '../shared/auth/membership.guard';
@@ -8,33 +15,59 @@ import { ProjectRow, ProjectsRepository } from './projects.repository';
 
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
- * 404). Loads it once, in the request's transaction, for the handler and the task guard.
+ * 404). Loads it once, in the request's transaction and locked for writes, for the
+ * handler, the task guard and the services: nobody loads it again.
  */
 @Injectable()
 export class ProjectGuard implements CanActivate {
   constructor(private readonly projects: ProjectsRepository) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: { projectId?: string } }>>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest<{ Params: { projectId?: string } }>>();
     const state = requestState(request);
     const projectId = request.params.projectId;
-    if (!state.transaction || !state.membership) throw new Error('ProjectGuard needs the membership guard before it');
+    if (!state.transaction || !state.membership)
+      throw new Error('ProjectGuard needs the membership guard before it');
     if (!isUuid(projectId)) throw new NotFound('project');
-    const project = await this.projects.find(state.transaction.manager, state.membership.orgId, projectId);
+    const project = await this.projects.find(
+      state.transaction.manager,
+      state.membership.orgId,
+      projectId,
+      lockFor(request),
+    );
     if (!project) throw new NotFound('project');
     state.resolved = { ...state.resolved, project };
     return true;
   }
 }
 
+/**
+ * Reads take no lock. A write to the project itself locks it for update; a write to its
+ * tasks locks it for share, so an archive or delete waits for task writes in flight while
+ * task writes do not wait for each other.
+ */
+function lockFor(request: FastifyRequest): 'share' | 'update' | undefined {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  return request.routeOptions.url?.endsWith(':projectId') ? 'update' : 'share';
+}
+
 /** Routes under `/orgs/:orgId/projects/:projectId`: membership, then the project. */
 export function ProjectRoute() {
-  return applyDecorators(TenantRoute(), UseGuards(ProjectGuard), ApiParam({ name: 'projectId', format: 'uuid' }));
+  return applyDecorators(
+    TenantRoute(),
+    UseGuards(ProjectGuard),
+    ApiParam({ name: 'projectId', format: 'uuid' }),
+  );
 }
 
 /** The project the guard chain resolved. */
-export const CurrentProject = createParamDecorator((_: unknown, context: ExecutionContext): ProjectRow => {
-  const project = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved?.project;
-  if (!project) throw new Error('@CurrentProject() on a route without ProjectRoute()');
-  return project as ProjectRow;
-});
+export const CurrentProject = createParamDecorator(
+  (_: unknown, context: ExecutionContext): ProjectRow => {
+    const project = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved
+      ?.project;
+    if (!project) throw new Error('@CurrentProject() on a route without ProjectRoute()');
+    return project as ProjectRow;
+  },
+);

@@ -75,7 +75,7 @@ export class ProjectController {
     @CurrentProject() project: ProjectRow,
     @Body() body: UpdateProjectDto,
   ): Promise<ProjectResponse> {
-    return this.projects.update(project.id, body);
+    return this.projects.update(project, body);
   }
 
   @Delete()
@@ -85,6 +85,6 @@ export class ProjectController {
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404)
   delete(@CurrentProject() project: ProjectRow): Promise<void> {
-    return this.projects.delete(project.id);
+    return this.projects.delete(project);
   }
 }

@@ -2,7 +2,11 @@ import { DomainError } from '../shared/http/domain-error';
 
 export class ProjectNameTaken extends DomainError {
   constructor() {
-    super('project_name_taken', 'conflict', 'A project with this name already exists in the organization.');
+    super(
+      'project_name_taken',
+      'conflict',
+      'A project with this name already exists in the organization.',
+    );
   }
 }
 

@@ -31,10 +31,20 @@ export class ProjectsRepository {
     ))!;
   }
 
-  find(em: EntityManager, orgId: string, projectId: string, lock = false): Promise<ProjectRow | undefined> {
+  /**
+   * `share`: the project must not change under the caller (tasks being written in it);
+   * concurrent sharers do not wait for each other. `update`: the project itself changes.
+   */
+  find(
+    em: EntityManager,
+    orgId: string,
+    projectId: string,
+    lock?: 'share' | 'update',
+  ): Promise<ProjectRow | undefined> {
     return one<ProjectRow>(
       em,
-      `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2 ${lock ? 'FOR UPDATE' : ''}`,
+      `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2
+       ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
       [orgId, projectId],
     );
   }

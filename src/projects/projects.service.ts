@@ -3,14 +3,23 @@ import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { isUniqueViolation } from '../shared/database/sql';
 import { EventBus } from '../shared/events/event-bus';
-import { NotFound } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { ProjectResponse } from './dto/project.dto';
-import { ProjectArchived, ProjectCreated, ProjectDeleted, ProjectSnapshot, ProjectUpdated } from './project.events';
+import {
+  ProjectArchived,
+  ProjectCreated,
+  ProjectDeleted,
+  ProjectSnapshot,
+  ProjectUpdated,
+} from './project.events';
 import { ProjectArchivedError, ProjectNameTaken } from './projects.errors';
 import { ProjectRow, ProjectsRepository } from './projects.repository';
 
-const snapshot = (p: ProjectRow): ProjectSnapshot => ({ name: p.name, description: p.description, archived: p.archived });
+const snapshot = (p: ProjectRow): ProjectSnapshot => ({
+  name: p.name,
+  description: p.description,
+  archived: p.archived,
+});
 
 /** Projects of the current org. Exported for `tasks`, which asks whether one takes tasks. */
 @Injectable()
@@ -25,9 +34,16 @@ export class ProjectsService {
     const actor = RequestContext.tenant();
     return this.uow.run(async (em) => {
       const project = await this.repo
-        .insert(em, { orgId: actor.orgId, name: input.name, description: input.description ?? null, createdBy: actor.userId })
+        .insert(em, {
+          orgId: actor.orgId,
+          name: input.name,
+          description: input.description ?? null,
+          createdBy: actor.userId,
+        })
         .catch(rethrowNameTaken);
-      await this.events.publish(new ProjectCreated(actor.orgId, actor.userId, project.id, snapshot(project)));
+      await this.events.publish(
+        new ProjectCreated(actor.orgId, actor.userId, project.id, snapshot(project)),
+      );
       return ProjectResponse.of(project);
     });
   }
@@ -39,15 +55,16 @@ export class ProjectsService {
     return toPage(found, limit, (p) => [p.createdKey, p.id], ProjectResponse.of);
   }
 
+  /** `before` is the project as the guard loaded and locked it. */
   async update(
-    projectId: string,
+    before: ProjectRow,
     changes: { name?: string; description?: string | null; archived?: boolean },
   ): Promise<ProjectResponse> {
     const actor = RequestContext.tenant();
     return this.uow.run(async (em) => {
-      const before = await this.repo.find(em, actor.orgId, projectId, true);
-      if (!before) throw new NotFound('project');
-      const after = await this.repo.update(em, actor.orgId, projectId, changes).catch(rethrowNameTaken);
+      const after = await this.repo
+        .update(em, actor.orgId, before.id, changes)
+        .catch(rethrowNameTaken);
       const was = snapshot(before);
       const now = snapshot(after);
       const changed = (Object.keys(now) as Array<keyof ProjectSnapshot>).filter(
@@ -58,37 +75,34 @@ export class ProjectsService {
           new ProjectUpdated(
             actor.orgId,
             actor.userId,
-            projectId,
+            before.id,
             Object.fromEntries(changed.map((k) => [k, was[k]])),
             Object.fromEntries(changed.map((k) => [k, now[k]])),
           ),
         );
       }
       if (was.archived !== now.archived) {
-        await this.events.publish(new ProjectArchived(actor.orgId, actor.userId, projectId, now.archived));
+        await this.events.publish(
+          new ProjectArchived(actor.orgId, actor.userId, before.id, now.archived),
+        );
       }
       return ProjectResponse.of(after);
     });
   }
 
-  async delete(projectId: string): Promise<void> {
+  /** `project` is as the guard loaded and locked it; its tasks go with it. */
+  async delete(project: ProjectRow): Promise<void> {
     const actor = RequestContext.tenant();
     await this.uow.run(async (em) => {
-      const project = await this.repo.find(em, actor.orgId, projectId, true);
-      if (!project) throw new NotFound('project');
-      await this.repo.delete(em, actor.orgId, projectId);
-      await this.events.publish(new ProjectDeleted(actor.orgId, actor.userId, projectId, snapshot(project)));
+      await this.repo.delete(em, actor.orgId, project.id);
+      await this.events.publish(
+        new ProjectDeleted(actor.orgId, actor.userId, project.id, snapshot(project)),
+      );
     });
   }
 
-  /**
-   * Locks the project against a concurrent archive and answers whether it takes new
-   * tasks: unknown → 404, archived → 409.
-   */
-  async assertTakesTasks(projectId: string): Promise<void> {
-    const { orgId } = RequestContext.tenant();
-    const project = await this.uow.run((em) => this.repo.find(em, orgId, projectId, true));
-    if (!project) throw new NotFound('project');
+  /** Archived projects take no new tasks (409); the guard holds a share lock meanwhile. */
+  assertTakesTasks(project: ProjectRow): void {
     if (project.archived) throw new ProjectArchivedError();
   }
 }

@@ -61,7 +61,7 @@ export class ProjectTasksController {
     @Body() body: CreateTaskDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse> {
-    const task = await this.tasks.create(project.id, body);
+    const task = await this.tasks.create(project, body);
     void reply.header('etag', etag(task));
     return task;
   }

@@ -8,6 +8,7 @@ import { EventBus } from '../shared/events/event-bus';
 import { InvalidField } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { assertAllowed } from '../shared/auth/policy';
+import type { ProjectRow } from '../projects/projects.repository';
 import { ProjectsService } from '../projects/projects.service';
 import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
 import {
@@ -65,10 +66,11 @@ export class TasksService implements OnModuleInit {
     }
   }
 
-  async create(projectId: string, input: CreateTaskDto): Promise<TaskResponse> {
+  async create(project: ProjectRow, input: CreateTaskDto): Promise<TaskResponse> {
     const actor = RequestContext.tenant();
     return this.uow.run(async (em) => {
-      await this.projects.assertTakesTasks(projectId);
+      this.projects.assertTakesTasks(project);
+      const projectId = project.id;
       if (input.assigneeId) await this.assertAssignable(em, input.assigneeId);
       const task = await this.repo.insert(em, {
         orgId: actor.orgId,
