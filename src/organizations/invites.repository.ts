@@ -120,10 +120,14 @@ export class InvitesRepository {
    * Finds an invite by its token across orgs and locks it, so concurrent redemptions of
    * one token queue here and each sees the uses left by the one before.
    */
-  findByTokenForUpdate(em: EntityManager, tokenHash: Buffer): Promise<InviteRow | undefined> {
-    return one<InviteRow>(
+  findByTokenForUpdate(
+    em: EntityManager,
+    tokenHash: Buffer,
+  ): Promise<(InviteRow & { orgName: string }) | undefined> {
+    return one(
       em,
-      `SELECT ${COLUMNS} FROM invites i WHERE i.token_hash = $1 FOR UPDATE`,
+      `SELECT ${COLUMNS}, o.name AS "orgName" FROM invites i JOIN organizations o ON o.id = i.org_id
+        WHERE i.token_hash = $1 FOR UPDATE OF i`,
       [tokenHash],
     );
   }

@@ -5,7 +5,7 @@ import { InviteRedeemer } from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
-import { isUniqueViolation, one } from '../shared/database/sql';
+import { isUniqueViolation } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField, NotFound } from '../shared/http/domain-error';
@@ -106,16 +106,12 @@ export class InvitesService implements InviteRedeemer {
           url,
         });
 
-      const context = await one<{ org_name: string; inviter: string }>(
-        em,
-        `SELECT o.name AS org_name, u.name AS inviter FROM organizations o, users u WHERE o.id = $1 AND u.id = $2`,
-        [actor.orgId, actor.userId],
-      );
+      const { orgName, inviterName } = await this.orgs.inviteContext(em, actor.orgId, actor.userId);
       await this.mail.send(
         inviteMail({
           to: email,
-          orgName: context!.org_name,
-          inviterName: context!.inviter,
+          orgName,
+          inviterName,
           role: invite.role,
           acceptUrl: url,
           token,
@@ -171,10 +167,8 @@ export class InvitesService implements InviteRedeemer {
     if (invite.expiresAt.getTime() <= Date.now()) throw new InviteExpired();
     if (invite.uses >= invite.maxUses) throw new InviteUsedUp();
     if (invite.kind === 'email' && invite.email !== user.email) throw new InviteEmailMismatch();
-    if (await this.orgs.roleOf(em, invite.orgId, user.id)) throw new AlreadyMember();
-
-    // Two different invites to one org, redeemed at once by one user: the second insert
-    // meets the first membership.
+    // An existing membership (also one made a moment ago through another invite of the
+    // same org) meets the primary key: already a member.
     const member = await this.orgs
       .insertMembership(em, invite.orgId, user.id, invite.role)
       .catch((error) => {
@@ -185,10 +179,9 @@ export class InvitesService implements InviteRedeemer {
       new InviteAccepted(invite.orgId, user.id, invite.id, invite.role),
       new MemberJoined(invite.orgId, user.id, user.id, invite.role, 'invite'),
     );
-    const org = await this.orgs.findOrg(em, invite.orgId);
     return {
       orgId: invite.orgId,
-      orgName: org!.name,
+      orgName: invite.orgName,
       role: invite.role,
       joinedAt: member.joinedAt,
     };

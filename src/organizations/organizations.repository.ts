@@ -36,7 +36,10 @@ const MEMBER_COLUMNS = `m.user_id AS "userId", u.name, u.email, m.role, m.create
  */
 @Injectable()
 export class OrganizationsRepository {
-  async insertOrg(em: EntityManager, org: { id: string; name: string; createdBy: string }): Promise<OrgRow> {
+  async insertOrg(
+    em: EntityManager,
+    org: { id: string; name: string; createdBy: string },
+  ): Promise<OrgRow> {
     return (await one<OrgRow>(
       em,
       `INSERT INTO organizations AS o (id, name, created_by) VALUES ($1, $2, $3) RETURNING ${ORG_COLUMNS}`,
@@ -62,7 +65,12 @@ export class OrganizationsRepository {
   }
 
   /** The caller's orgs, across tenants: allowed by the `own_memberships` policies. */
-  listForUser(em: EntityManager, userId: string, limit: number, after: [string, string] | null): Promise<MyOrgRow[]> {
+  listForUser(
+    em: EntityManager,
+    userId: string,
+    limit: number,
+    after: [string, string] | null,
+  ): Promise<MyOrgRow[]> {
     return rows<MyOrgRow>(
       em,
       `SELECT ${ORG_COLUMNS}, m.role, m.created_at AS "joinedAt", m.created_at::text AS "joinedKey"
@@ -74,16 +82,36 @@ export class OrganizationsRepository {
     );
   }
 
-  async insertMembership(em: EntityManager, orgId: string, userId: string, role: OrgRole): Promise<MemberRow> {
-    await em.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [orgId, userId, role]);
-    return (await this.findMember(em, orgId, userId))!;
+  /** A unique violation here means the user is already a member. */
+  async insertMembership(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+    role: OrgRole,
+  ): Promise<{ joinedAt: Date }> {
+    return (await one<{ joinedAt: Date }>(
+      em,
+      `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) RETURNING created_at AS "joinedAt"`,
+      [orgId, userId, role],
+    ))!;
+  }
+
+  /** What an invitation email says: the org's name and the inviter's. */
+  async inviteContext(em: EntityManager, orgId: string, inviterId: string) {
+    return (await one<{ orgName: string; inviterName: string }>(
+      em,
+      `SELECT o.name AS "orgName", u.name AS "inviterName" FROM organizations o, users u
+        WHERE o.id = $1 AND u.id = $2`,
+      [orgId, inviterId],
+    ))!;
   }
 
   async roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
-    const row = await one<{ role: OrgRole }>(em, `SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2`, [
-      orgId,
-      userId,
-    ]);
+    const row = await one<{ role: OrgRole }>(
+      em,
+      `SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2`,
+      [orgId, userId],
+    );
     return row?.role ?? null;
   }
 
@@ -110,7 +138,12 @@ export class OrganizationsRepository {
     );
   }
 
-  listMembers(em: EntityManager, orgId: string, limit: number, after: [string, string] | null): Promise<MemberRow[]> {
+  listMembers(
+    em: EntityManager,
+    orgId: string,
+    limit: number,
+    after: [string, string] | null,
+  ): Promise<MemberRow[]> {
     return rows<MemberRow>(
       em,
       `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
@@ -122,11 +155,10 @@ export class OrganizationsRepository {
   }
 
   async updateRole(em: EntityManager, orgId: string, userId: string, role: OrgRole): Promise<void> {
-    await em.query(`UPDATE memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2`, [
-      orgId,
-      userId,
-      role,
-    ]);
+    await em.query(
+      `UPDATE memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2`,
+      [orgId, userId, role],
+    );
   }
 
   async deleteMembership(em: EntityManager, orgId: string, userId: string): Promise<void> {
