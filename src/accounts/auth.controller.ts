@@ -1,5 +1,11 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser } from '../shared/auth/current-user.decorator';
 import { Public } from '../shared/auth/public.decorator';
@@ -48,7 +54,8 @@ export class AuthController {
   @UseGuards(AuthThrottlerGuard)
   @ApiOperation({
     summary: 'Trade a refresh token for a new pair',
-    description: 'The presented token is spent. Presenting a spent token revokes its whole session (401).',
+    description:
+      'The presented token is spent. Presenting a spent token revokes its whole session (401).',
   })
   @ApiResponse({ status: 200, type: TokenPairResponse })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })

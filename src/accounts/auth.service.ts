@@ -7,7 +7,12 @@ import { AccessTokenClaims } from '../shared/auth/jwt.strategy';
 import { INVITE_REDEEMER, InviteRedeemer } from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { UnitOfWork } from '../shared/database/unit-of-work';
-import { EmailTaken, InvalidCredentials, InvalidRefreshToken, RefreshTokenReused } from './accounts.errors';
+import {
+  EmailTaken,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  RefreshTokenReused,
+} from './accounts.errors';
 import { AuthResponse, TokenPairResponse, UserResponse } from './dto/auth.response';
 import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail, UserEntity } from './user.entity';
@@ -28,7 +33,7 @@ export class AuthService {
   private readonly accessTtl: number;
   private readonly refreshTtlMs: number;
   /** Compared against when the email is unknown, so both failures take as long. */
-  private readonly decoyHash: Promise<string>;
+  private decoyHash?: Promise<string>;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -41,7 +46,11 @@ export class AuthService {
     this.bcryptCost = config.getOrThrow<number>('BCRYPT_COST');
     this.accessTtl = config.getOrThrow<number>('ACCESS_TOKEN_TTL_SECONDS');
     this.refreshTtlMs = config.getOrThrow<number>('REFRESH_TOKEN_TTL_DAYS') * DAY_MS;
-    this.decoyHash = bcrypt.hash('decoy-password', this.bcryptCost);
+  }
+
+  /** Made on first use, not at start-up: a bcrypt hash costs a quarter second of CPU. */
+  private decoy(): Promise<string> {
+    return (this.decoyHash ??= bcrypt.hash('decoy-password', this.bcryptCost));
   }
 
   hashPassword(password: string): Promise<string> {
@@ -56,9 +65,11 @@ export class AuthService {
     const passwordHash = await this.hashPassword(input.password);
     return this.uow.system('auth.register', async (em) => {
       if (await this.users.findByEmail(em, email)) throw new EmailTaken();
-      const user = await this.users.insert(em, { email, name: input.name, passwordHash }).catch((error) => {
-        throw isUniqueViolation(error) ? new EmailTaken() : error;
-      });
+      const user = await this.users
+        .insert(em, { email, name: input.name, passwordHash })
+        .catch((error) => {
+          throw isUniqueViolation(error) ? new EmailTaken() : error;
+        });
       if (input.inviteToken) {
         if (!this.invites) throw new Error('No invite redeemer is installed');
         await this.invites.redeemForNewUser(input.inviteToken, { id: user.id, email: user.email });
@@ -67,11 +78,14 @@ export class AuthService {
     });
   }
 
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResponse> {
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+  ): Promise<AuthResponse> {
     const email = normalizeEmail(input.email);
     // bcrypt runs outside any transaction: no connection is held while it hashes.
     const user = await this.uow.system('auth.login', (em) => this.users.findByEmail(em, email));
-    const ok = await bcrypt.compare(input.password, user?.passwordHash ?? (await this.decoyHash));
+    const ok = await bcrypt.compare(input.password, user?.passwordHash ?? (await this.decoy()));
     if (!user || !ok) throw new InvalidCredentials();
     return this.uow.system('auth.login', (em) => this.startSession(em, user, client));
   }
@@ -111,7 +125,11 @@ export class AuthService {
     await this.uow.run((em) => this.sessions.revokeAllOf(em, userId, 'logout_all'));
   }
 
-  private async startSession(em: EntityManager, user: UserEntity, client: ClientInfo): Promise<AuthResponse> {
+  private async startSession(
+    em: EntityManager,
+    user: UserEntity,
+    client: ClientInfo,
+  ): Promise<AuthResponse> {
     const sessionId = await this.sessions.create(em, {
       userId: user.id,
       userAgent: client.userAgent?.slice(0, 500),
@@ -122,7 +140,11 @@ export class AuthService {
     return Object.assign(new AuthResponse(), pair, { user: UserResponse.of(user) });
   }
 
-  private async issue(em: EntityManager, userId: string, sessionId: string): Promise<TokenPairResponse> {
+  private async issue(
+    em: EntityManager,
+    userId: string,
+    sessionId: string,
+  ): Promise<TokenPairResponse> {
     const refreshToken = newOpaqueToken();
     const expiresAt = new Date(Date.now() + this.refreshTtlMs);
     await this.sessions.addToken(em, sessionId, hashToken(refreshToken), expiresAt);

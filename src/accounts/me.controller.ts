@@ -34,7 +34,10 @@ export class MeController {
   @ApiOperation({ summary: 'Change password; ends every other session' })
   @ApiResponse({ status: 204 })
   @ProblemResponses(400, 401, 403)
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
+  changePassword(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
     return this.profile.changePassword(user, body);
   }
 }

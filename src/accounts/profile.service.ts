@@ -23,15 +23,20 @@ export class ProfileService {
   ) {}
 
   async me(userId: string): Promise<MeResponse> {
-    const user = await this.uow.run((em) => this.users.findById(em, userId));
-    if (!user) throw new NotFound('user');
-    const memberships = this.memberships ? await this.memberships.listForUser(userId) : [];
-    return { user: UserResponse.of(user), memberships };
+    return this.uow.run(async (em) => {
+      const user = await this.users.findById(em, userId);
+      if (!user) throw new NotFound('user');
+      const memberships = this.memberships ? await this.memberships.listForUser(em, userId) : [];
+      return { user: UserResponse.of(user), memberships };
+    });
   }
 
   async update(userId: string, changes: { name?: string; email?: string }): Promise<UserResponse> {
     return this.uow.run(async (em) => {
-      const patch = { ...changes, ...(changes.email ? { email: normalizeEmail(changes.email) } : {}) };
+      const patch = {
+        ...changes,
+        ...(changes.email ? { email: normalizeEmail(changes.email) } : {}),
+      };
       if (patch.email) {
         const holder = await this.users.findByEmail(em, patch.email);
         if (holder && holder.id !== userId) throw new EmailTaken();
@@ -54,7 +59,8 @@ export class ProfileService {
   ): Promise<void> {
     const user = await this.uow.run((em) => this.users.findById(em, caller.id));
     if (!user) throw new NotFound('user');
-    if (!(await bcrypt.compare(input.currentPassword, user.passwordHash))) throw new WrongPassword();
+    if (!(await bcrypt.compare(input.currentPassword, user.passwordHash)))
+      throw new WrongPassword();
     const passwordHash = await this.auth.hashPassword(input.newPassword);
     await this.uow.run(async (em) => {
       await this.users.update(em, caller.id, { passwordHash });

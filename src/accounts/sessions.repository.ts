@@ -29,12 +29,16 @@ export class SessionsRepository {
     return row!.id;
   }
 
-  async addToken(em: EntityManager, sessionId: string, tokenHash: Buffer, expiresAt: Date): Promise<void> {
-    await em.query(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)`, [
-      tokenHash,
-      sessionId,
-      expiresAt,
-    ]);
+  async addToken(
+    em: EntityManager,
+    sessionId: string,
+    tokenHash: Buffer,
+    expiresAt: Date,
+  ): Promise<void> {
+    await em.query(
+      `INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)`,
+      [tokenHash, sessionId, expiresAt],
+    );
   }
 
   /**
@@ -50,9 +54,11 @@ export class SessionsRepository {
       [tokenHash],
     );
     if (spent.length > 0) return { outcome: 'spent', sessionId: spent[0].session_id };
-    const known = await one(em, `SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`, [
-      tokenHash,
-    ]);
+    const known = await one(
+      em,
+      `SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`,
+      [tokenHash],
+    );
     if (known?.used_at) return { outcome: 'reused', sessionId: known.session_id };
     return { outcome: 'unknown' };
   }
@@ -63,7 +69,9 @@ export class SessionsRepository {
       `SELECT id, user_id, revoked_at, expires_at FROM auth_sessions WHERE id = $1 FOR UPDATE`,
       [sessionId],
     );
-    return row ? { id: row.id, userId: row.user_id, revokedAt: row.revoked_at, expiresAt: row.expires_at } : null;
+    return row
+      ? { id: row.id, userId: row.user_id, revokedAt: row.revoked_at, expiresAt: row.expires_at }
+      : null;
   }
 
   async touch(em: EntityManager, sessionId: string, expiresAt: Date): Promise<void> {
@@ -74,7 +82,9 @@ export class SessionsRepository {
   }
 
   async sessionOfToken(em: EntityManager, tokenHash: Buffer): Promise<string | null> {
-    const row = await one(em, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    const row = await one(em, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [
+      tokenHash,
+    ]);
     return row?.session_id ?? null;
   }
 
@@ -86,7 +96,12 @@ export class SessionsRepository {
   }
 
   /** Revokes every live session of the user except `keep` (the caller's own, if given). */
-  async revokeAllOf(em: EntityManager, userId: string, reason: string, keep?: string): Promise<void> {
+  async revokeAllOf(
+    em: EntityManager,
+    userId: string,
+    reason: string,
+    keep?: string,
+  ): Promise<void> {
     await em.query(
       `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,

@@ -13,11 +13,18 @@ export class UsersRepository {
     return em.findOne(UserEntity, { where: { email } });
   }
 
-  async insert(em: EntityManager, user: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>): Promise<UserEntity> {
+  async insert(
+    em: EntityManager,
+    user: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>,
+  ): Promise<UserEntity> {
     return em.save(em.create(UserEntity, user));
   }
 
-  async update(em: EntityManager, id: string, changes: Partial<Pick<UserEntity, 'email' | 'name' | 'passwordHash'>>) {
+  async update(
+    em: EntityManager,
+    id: string,
+    changes: Partial<Pick<UserEntity, 'email' | 'name' | 'passwordHash'>>,
+  ) {
     await em.update(UserEntity, { id }, changes);
   }
 }

@@ -40,7 +40,9 @@ export class MembersService {
       if (target.role === next) return MemberResponse.of(target);
       if (target.role === 'owner') this.assertAnotherOwner(owners, userId);
       await this.repo.updateRole(em, actor.orgId, userId, next);
-      await this.events.publish(new MemberRoleChanged(actor.orgId, actor.userId, userId, target.role, next));
+      await this.events.publish(
+        new MemberRoleChanged(actor.orgId, actor.userId, userId, target.role, next),
+      );
       return MemberResponse.of({ ...target, role: next });
     });
   }

@@ -2,25 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { MembershipDirectory } from '../shared/auth/ports';
 import { OrgRole } from '../shared/database/request-context';
-import { UnitOfWork } from '../shared/database/unit-of-work';
 import { OrganizationsRepository } from './organizations.repository';
 
 /** What the kernel's guard chain and `accounts` (GET /me) ask of memberships. */
 @Injectable()
 export class OrganizationsMembershipDirectory implements MembershipDirectory {
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly repo: OrganizationsRepository,
-  ) {}
+  constructor(private readonly repo: OrganizationsRepository) {}
 
   roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
     return this.repo.roleOf(em, orgId, userId);
   }
 
-  async listForUser(userId: string) {
-    const orgs = await this.uow.transaction({ role: 'worklane_app', userId }, (em) =>
-      this.repo.listForUser(em, userId, 1000, null),
-    );
+  async listForUser(em: EntityManager, userId: string) {
+    const orgs = await this.repo.listForUser(em, userId, 1000, null);
     return orgs.map((o) => ({ orgId: o.id, orgName: o.name, role: o.role, joinedAt: o.joinedAt }));
   }
 }

@@ -28,12 +28,21 @@ export class OrgDeleted extends DomainEvent<{ before: { name: string } }> {
 
 export class MemberJoined extends DomainEvent<{ role: OrgRole; via: 'org_created' | 'invite' }> {
   readonly type = 'member.joined';
-  constructor(orgId: string, actorId: string, userId: string, role: OrgRole, via: 'org_created' | 'invite') {
+  constructor(
+    orgId: string,
+    actorId: string,
+    userId: string,
+    role: OrgRole,
+    via: 'org_created' | 'invite',
+  ) {
     super(orgId, actorId, user(userId), { role, via });
   }
 }
 
-export class MemberRoleChanged extends DomainEvent<{ before: { role: OrgRole }; after: { role: OrgRole } }> {
+export class MemberRoleChanged extends DomainEvent<{
+  before: { role: OrgRole };
+  after: { role: OrgRole };
+}> {
   readonly type = 'member.role_changed';
   constructor(orgId: string, actorId: string, userId: string, before: OrgRole, after: OrgRole) {
     super(orgId, actorId, user(userId), { before: { role: before }, after: { role: after } });
@@ -54,7 +63,12 @@ export class MemberLeft extends DomainEvent<{ before: { role: OrgRole } }> {
   }
 }
 
-export class InviteCreated extends DomainEvent<{ kind: 'email' | 'link'; email: string | null; role: OrgRole; maxUses: number }> {
+export class InviteCreated extends DomainEvent<{
+  kind: 'email' | 'link';
+  email: string | null;
+  role: OrgRole;
+  maxUses: number;
+}> {
   readonly type = 'invite.created';
   constructor(
     orgId: string,

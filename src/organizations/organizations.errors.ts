@@ -2,7 +2,11 @@ import { DomainError } from '../shared/http/domain-error';
 
 export class LastOwnerRequired extends DomainError {
   constructor() {
-    super('last_owner_required', 'conflict', 'An organization needs at least one owner: promote another member to owner first.');
+    super(
+      'last_owner_required',
+      'conflict',
+      'An organization needs at least one owner: promote another member to owner first.',
+    );
   }
 }
 

@@ -16,7 +16,13 @@ import { OrganizationsService } from './organizations.service';
  */
 @Global()
 @Module({
-  controllers: [OrganizationsController, OrganizationController, MembersController, OrgInvitesController, InvitesController],
+  controllers: [
+    OrganizationsController,
+    OrganizationController,
+    MembersController,
+    OrgInvitesController,
+    InvitesController,
+  ],
   providers: [
     OrganizationsRepository,
     InvitesRepository,

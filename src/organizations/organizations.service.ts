@@ -32,10 +32,19 @@ export class OrganizationsService {
     });
   }
 
-  async listMine(userId: string, limit: number, cursor?: string): Promise<Page<OrganizationResponse>> {
+  async listMine(
+    userId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<OrganizationResponse>> {
     const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.repo.listForUser(em, userId, limit, after));
-    return toPage(found, limit, (o) => [o.joinedKey, o.id], (o) => OrganizationResponse.of(o, o.role));
+    return toPage(
+      found,
+      limit,
+      (o) => [o.joinedKey, o.id],
+      (o) => OrganizationResponse.of(o, o.role),
+    );
   }
 
   async current(): Promise<OrganizationResponse> {
@@ -51,7 +60,8 @@ export class OrganizationsService {
       const before = await this.repo.findOrg(em, orgId);
       if (!before) throw new NotFound('organization');
       const after = await this.repo.renameOrg(em, orgId, name);
-      if (before.name !== name) await this.events.publish(new OrgRenamed(orgId, userId, before.name, name));
+      if (before.name !== name)
+        await this.events.publish(new OrgRenamed(orgId, userId, before.name, name));
       return OrganizationResponse.of(after, role);
     });
   }

@@ -10,8 +10,12 @@ export const MEMBERSHIP_DIRECTORY = Symbol('MembershipDirectory');
 export interface MembershipDirectory {
   /** The role of `userId` in `orgId`, or null; runs in a transaction scoped to `orgId`. */
   roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null>;
-  /** A user's own memberships across orgs (a named system operation). */
+  /**
+   * A user's own memberships across orgs; runs in a transaction with no org set, where the
+   * `own_memberships` policies let a user see their own rows.
+   */
   listForUser(
+    em: EntityManager,
     userId: string,
   ): Promise<Array<{ orgId: string; orgName: string; role: OrgRole; joinedAt: Date }>>;
 }
