@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,4 +10,7 @@ process.env.MIGRATIONS_RUN = 'false';
 process.env.AUTH_THROTTLE_LIMIT ??= '1000';
 process.env.INVITE_THROTTLE_LIMIT ??= '1000';
 process.env.DB_POOL_SIZE ??= '5';
+// A random signing secret per test process: no constant secret anywhere.
+process.env.JWT_SECRET ??= randomBytes(32).toString('base64url');
+process.env.JWT_SECRET_FILE ??= join(tmpdir(), `worklane-test-jwt-secret-${process.pid}`);
 process.env.MAIL_DIR ??= join(tmpdir(), 'worklane-test-mail');

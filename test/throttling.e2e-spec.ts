@@ -64,4 +64,38 @@ describe('throttling of sign-in routes', () => {
     }
     expect(refreshes).toEqual([401, 401, 401, 429]);
   });
+
+  it("keys refresh on the session family: one client's garbage leaves others' refreshes alone", async () => {
+    const victim = await registerUser(t);
+    const garbage = [];
+    for (let i = 0; i < 5; i++) {
+      garbage.push(
+        (
+          await t
+            .http()
+            .post('/api/v1/auth/refresh')
+            .send({ refreshToken: `garbage-${i}` })
+        ).status,
+      );
+    }
+    expect(garbage.slice(-2)).toEqual([429, 429]);
+    // Same IP, another user's valid token: its family has its own budget.
+    const res = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: victim.refreshToken });
+    expect(res.status).toBe(200);
+  });
+
+  it('limits each family too, wherever its refreshes come from', async () => {
+    const user = await registerUser(t);
+    let token = user.refreshToken;
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: token });
+      statuses.push(res.status);
+      if (res.status === 200) token = res.body.refreshToken;
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
 });

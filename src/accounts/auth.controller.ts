@@ -12,7 +12,7 @@ import { Public } from '../shared/auth/public.decorator';
 import type { AuthenticatedUser } from '../shared/database/request-context';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { SkipThrottle } from '@nestjs/throttler';
-import { AuthThrottlerGuard } from './auth-throttler.guard';
+import { AuthThrottlerGuard, ThrottleByFamily } from './auth-throttler.guard';
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthResponse, TokenPairResponse } from './dto/auth.response';
@@ -51,6 +51,7 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @ThrottleByFamily()
   @UseGuards(AuthThrottlerGuard)
   @ApiOperation({
     summary: 'Trade a refresh token for a new pair',

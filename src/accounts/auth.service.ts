@@ -5,7 +5,7 @@ import * as bcrypt from 'bcrypt';
 import { EntityManager } from 'typeorm';
 import { AccessTokenClaims } from '../shared/auth/jwt.strategy';
 import { INVITE_REDEEMER, InviteRedeemer } from '../shared/auth/ports';
-import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
+import { hashToken, newRefreshToken } from '../shared/auth/tokens';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import {
   EmailTaken,
@@ -122,7 +122,9 @@ export class AuthService {
   }
 
   async logoutAll(userId: string): Promise<void> {
-    await this.uow.run((em) => this.sessions.revokeAllOf(em, userId, 'logout_all'));
+    await this.uow.system('auth.logout-all', (em) =>
+      this.sessions.revokeAllOf(em, userId, 'logout_all'),
+    );
   }
 
   private async startSession(
@@ -145,11 +147,12 @@ export class AuthService {
     userId: string,
     sessionId: string,
   ): Promise<TokenPairResponse> {
-    const refreshToken = newOpaqueToken();
+    const refreshToken = newRefreshToken(sessionId);
     const expiresAt = new Date(Date.now() + this.refreshTtlMs);
     await this.sessions.addToken(em, sessionId, hashToken(refreshToken), expiresAt);
     await this.sessions.touch(em, sessionId, expiresAt);
     const claims: AccessTokenClaims = { sub: userId, sid: sessionId };
+    // Issuer, audience and iat come from the module's sign options; verification demands them.
     const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.accessTtl });
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl };
   }

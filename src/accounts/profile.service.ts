@@ -23,7 +23,8 @@ export class ProfileService {
   ) {}
 
   async me(userId: string): Promise<MeResponse> {
-    return this.uow.run(async (em) => {
+    // As worklane_system: the app role may not read the credential columns of users.
+    return this.uow.system('me.profile', async (em) => {
       const user = await this.users.findById(em, userId);
       if (!user) throw new NotFound('user');
       const memberships = this.memberships ? await this.memberships.listForUser(em, userId) : [];
@@ -32,7 +33,7 @@ export class ProfileService {
   }
 
   async update(userId: string, changes: { name?: string; email?: string }): Promise<UserResponse> {
-    return this.uow.run(async (em) => {
+    return this.uow.system('me.update', async (em) => {
       const patch = {
         ...changes,
         ...(changes.email ? { email: normalizeEmail(changes.email) } : {}),
@@ -52,17 +53,20 @@ export class ProfileService {
     });
   }
 
-  /** A new password ends every other session: whoever else held one is signed out. */
+  /**
+   * A new password ends every other session: whoever else held one is signed out, and
+   * their access tokens stop working on their next request (the session check).
+   */
   async changePassword(
     caller: { id: string; sessionId: string },
     input: { currentPassword: string; newPassword: string },
   ): Promise<void> {
-    const user = await this.uow.run((em) => this.users.findById(em, caller.id));
+    const user = await this.uow.system('me.password', (em) => this.users.findById(em, caller.id));
     if (!user) throw new NotFound('user');
     if (!(await bcrypt.compare(input.currentPassword, user.passwordHash)))
       throw new WrongPassword();
     const passwordHash = await this.auth.hashPassword(input.newPassword);
-    await this.uow.run(async (em) => {
+    await this.uow.system('me.password', async (em) => {
       await this.users.update(em, caller.id, { passwordHash });
       await this.sessions.revokeAllOf(em, caller.id, 'password_changed', caller.sessionId);
     });

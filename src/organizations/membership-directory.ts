@@ -13,6 +13,10 @@ export class OrganizationsMembershipDirectory implements MembershipDirectory {
     return this.repo.roleOf(em, orgId, userId);
   }
 
+  callerMembership(em: EntityManager, orgId: string, userId: string, sessionId: string) {
+    return this.repo.callerRole(em, orgId, userId, sessionId);
+  }
+
   async listForUser(em: EntityManager, userId: string) {
     const orgs = await this.repo.listForUser(em, userId, 1000, null);
     return orgs.map((o) => ({ orgId: o.id, orgName: o.name, role: o.role, joinedAt: o.joinedAt }));

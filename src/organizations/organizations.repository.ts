@@ -116,6 +116,26 @@ export class OrganizationsRepository {
   }
 
   /**
+   * `roleOf` for the caller, with their session checked in the same statement: the
+   * SECURITY DEFINER `session_is_live` answers only that, so worklane_app reads no
+   * session table and the guard chain pays no extra round trip.
+   */
+  async callerRole(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+    sessionId: string,
+  ): Promise<{ role: OrgRole | null; sessionLive: boolean }> {
+    const row = await one<{ role: OrgRole | null; live: boolean }>(
+      em,
+      `SELECT session_is_live($2, $3) AS live,
+              (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`,
+      [orgId, userId, sessionId],
+    );
+    return { role: row?.role ?? null, sessionLive: row?.live === true };
+  }
+
+  /**
    * Locks the org's owner rows and answers who they are. Every change that could remove
    * an owner takes this lock first, so two owners demoting each other at once serialize
    * and the second sees one owner left.

@@ -8,7 +8,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { Env, validateEnv } from './config/env';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
-import { jwtKey } from './auth/jwt-key';
+import { jwtModuleOptions } from './auth/jwt-key';
 import { JwtStrategy } from './auth/jwt.strategy';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -41,11 +41,7 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     JwtModule.registerAsync({
       global: true,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) => ({
-        secret: jwtKey(config.get('JWT_SECRET', { infer: true })) as unknown as string,
-        signOptions: { algorithm: 'HS256' },
-        verifyOptions: { algorithms: ['HS256'] },
-      }),
+      useFactory: jwtModuleOptions,
     }),
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],

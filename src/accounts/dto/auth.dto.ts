@@ -1,5 +1,16 @@
 import { Optional, Trim } from '../../shared/http/dto';
-import { IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { IsByteLength, IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+
+/**
+ * bcrypt reads only the first 72 bytes of a password: anything after them would not count,
+ * so `"A"×72 + anything` would match. New passwords are refused past 72 UTF-8 bytes.
+ */
+export const PASSWORD_MAX_BYTES = 72;
+const MaxPasswordBytes = () =>
+  IsByteLength(0, PASSWORD_MAX_BYTES, {
+    message: ({ property }) =>
+      `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
+  });
 
 export class RegisterDto {
   /** Case does not matter: stored lower-cased. */
@@ -8,9 +19,10 @@ export class RegisterDto {
   @MaxLength(254)
   email!: string;
 
-  /** 8–128 characters. */
+  /** 8–128 characters and at most 72 bytes in UTF-8. */
   @IsString()
   @Length(8, 128)
+  @MaxPasswordBytes()
   password!: string;
 
   @Trim()
@@ -65,8 +77,9 @@ export class ChangePasswordDto {
   @MaxLength(128)
   currentPassword!: string;
 
-  /** 8–128 characters. */
+  /** 8–128 characters and at most 72 bytes in UTF-8. */
   @IsString()
   @Length(8, 128)
+  @MaxPasswordBytes()
   newPassword!: string;
 }

@@ -5,7 +5,9 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import type { AuthenticatedUser } from '../database/request-context';
-import { IS_PUBLIC } from './public.decorator';
+import { UnitOfWork } from '../database/unit-of-work';
+import { one } from '../database/sql';
+import { IS_PUBLIC, IS_TENANT_ROUTE } from './public.decorator';
 
 export class Unauthenticated extends DomainError {
   constructor(message = 'A valid access token is required.') {
@@ -13,19 +15,37 @@ export class Unauthenticated extends DomainError {
   }
 }
 
-/** Link 1 of the guard chain: a valid access token, or 401. Global; `@Public()` opts out. */
+/**
+ * Link 1 of the guard chain: a valid access token of a live session, or 401. Global;
+ * `@Public()` opts out. A revoked or expired session ends its access tokens at once: on
+ * tenant routes the membership guard checks the session in its membership query; on the
+ * others this guard looks it up (one primary-key read, as worklane_system).
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly uow: UnitOfWork,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return isPublic ? true : super.canActivate(context);
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    await super.canActivate(context);
+    if (this.reflector.getAllAndOverride<boolean>(IS_TENANT_ROUTE, targets)) return true;
+    const user = requestState(context.switchToHttp().getRequest<FastifyRequest>()).user!;
+    const live = await this.uow.system('auth.session-check', (em) =>
+      one(
+        em,
+        `SELECT 1 FROM auth_sessions
+          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
+        [user.sessionId, user.id],
+      ),
+    );
+    if (!live) throw new Unauthenticated('The session has ended. Sign in again.');
+    return true;
   }
 
   override handleRequest<T = AuthenticatedUser>(

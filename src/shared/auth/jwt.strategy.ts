@@ -3,13 +3,16 @@ import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthenticatedUser } from '../database/request-context';
-import { jwtKey } from './jwt-key';
+import { JWT_AUDIENCE, JWT_ISSUER, jwtKeyFor } from './jwt-key';
 import { isUuid } from '../uuid';
 
 export interface AccessTokenClaims {
   sub: string;
   sid: string;
 }
+
+/** What verification hands `validate`: jsonwebtoken checks exp only when it is present. */
+type VerifiedClaims = Partial<AccessTokenClaims> & { exp?: unknown; iat?: unknown };
 
 /**
  * Access tokens carry who the caller is (user and session) and nothing about roles:
@@ -20,13 +23,17 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(config: ConfigService) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: jwtKey(config.getOrThrow<string>('JWT_SECRET')) as unknown as string,
+      secretOrKey: jwtKeyFor(config) as unknown as string,
       algorithms: ['HS256'],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
       ignoreExpiration: false,
     });
   }
 
-  validate(claims: AccessTokenClaims): AuthenticatedUser | false {
+  /** Whether the session is still live is the guard's question (it knows the route). */
+  validate(claims: VerifiedClaims): AuthenticatedUser | false {
+    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') return false;
     if (!isUuid(claims.sub) || !isUuid(claims.sid)) return false;
     return { id: claims.sub, sessionId: claims.sid };
   }

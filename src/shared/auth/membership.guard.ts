@@ -14,7 +14,9 @@ import { OrgRole } from '../database/request-context';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Forbidden, NotFound } from '../http/domain-error';
 import { requestState } from '../http/request-state';
+import { Unauthenticated } from './jwt-auth.guard';
 import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from './ports';
+import { IS_TENANT_ROUTE } from './public.decorator';
 import { isUuid } from '../uuid';
 
 export { isUuid } from '../uuid';
@@ -26,7 +28,8 @@ const ALLOWED_ROLES = 'worklane:allowed-roles';
  * worklane_app, `app.org_id` and `app.user_id` set), loads the caller's membership in it
  * and makes it the tenant of the request. No membership, no org, or a malformed id: 404,
  * so that nobody learns which orgs exist. Then the route's role table, if any: 403.
- * The role is read here on every request: a demotion bites on the very next one.
+ * The role is read here on every request: a demotion bites on the very next one; so is
+ * the caller's session (revoked or expired: 401), in the same statement.
  */
 @Injectable()
 export class MembershipGuard implements CanActivate {
@@ -52,7 +55,14 @@ export class MembershipGuard implements CanActivate {
       orgId,
       userId: state.user.id,
     });
-    const role = await this.directory.roleOf(state.transaction.manager, orgId, state.user.id);
+    // The session check rides on the membership query: revocation bites at once, for free.
+    const { role, sessionLive } = await this.directory.callerMembership(
+      state.transaction.manager,
+      orgId,
+      state.user.id,
+      state.user.sessionId,
+    );
+    if (!sessionLive) throw new Unauthenticated('The session has ended. Sign in again.');
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };
 
@@ -68,6 +78,8 @@ export class MembershipGuard implements CanActivate {
 /** Marks a controller whose routes live under `/orgs/:orgId`: the membership guard runs. */
 export function TenantRoute() {
   return applyDecorators(
+    // Tells the JWT guard that this guard checks the session (folded into its query).
+    SetMetadata(IS_TENANT_ROUTE, true),
     UseGuards(MembershipGuard),
     ApiBearerAuth(),
     ApiParam({ name: 'orgId', format: 'uuid' }),

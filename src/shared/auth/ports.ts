@@ -11,6 +11,17 @@ export interface MembershipDirectory {
   /** The role of `userId` in `orgId`, or null; runs in a transaction scoped to `orgId`. */
   roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null>;
   /**
+   * The membership guard's one query: the caller's role in `orgId` (or null) and whether
+   * their session `sessionId` is still live, read in a single statement. Runs in the
+   * request's transaction scoped to `orgId`, as worklane_app.
+   */
+  callerMembership(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+    sessionId: string,
+  ): Promise<{ role: OrgRole | null; sessionLive: boolean }>;
+  /**
    * A user's own memberships across orgs; runs in a transaction with no org set, where the
    * `own_memberships` policies let a user see their own rows.
    */

@@ -4,3 +4,9 @@ export const IS_PUBLIC = 'worklane:public';
 
 /** Opens a route to anonymous callers; every other route requires an access token. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/**
+ * Set by `TenantRoute()`: the membership guard checks the caller's session in its own
+ * query, so the JWT guard need not look it up separately.
+ */
+export const IS_TENANT_ROUTE = 'worklane:tenant-route';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isUuid } from '../uuid';
 
 /** 32 random bytes, URL-safe: refresh tokens and invite tokens. */
 export function newOpaqueToken(): string {
@@ -8,4 +9,20 @@ export function newOpaqueToken(): string {
 /** What we store instead of a token: a leaked table yields no usable token. */
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * A refresh token names its session family in the clear (`<sessionId>.<32 random bytes>`),
+ * so that the rate limit can count per family without a database read. The family id is
+ * no secret (access tokens carry it too); the random part is what authenticates.
+ */
+export function newRefreshToken(sessionId: string): string {
+  return `${sessionId}.${newOpaqueToken()}`;
+}
+
+/** The family a refresh token claims, if it is well-formed; unverified (the lookup is). */
+export function claimedFamily(refreshToken: unknown): string | null {
+  if (typeof refreshToken !== 'string') return null;
+  const match = /^([0-9a-fA-F-]{36})\.[\w-]{43}$/.exec(refreshToken);
+  return match && isUuid(match[1]) ? match[1]!.toLowerCase() : null;
 }

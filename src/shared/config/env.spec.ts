@@ -1,4 +1,7 @@
-import { DEV_JWT_SECRET, validateEnv } from './env';
+import { randomBytes } from 'node:crypto';
+import { validateEnv } from './env';
+
+const STRONG = randomBytes(32).toString('base64url');
 
 describe('validateEnv', () => {
   it('fills every setting with its development default', () => {
@@ -8,8 +11,11 @@ describe('validateEnv', () => {
       BCRYPT_COST: 12,
       ACCESS_TOKEN_TTL_SECONDS: 900,
       MIGRATIONS_RUN: true,
+      JWT_SECRET_FILE: '.data/jwt-secret',
     });
     expect(env.DATABASE_URL).toBeUndefined();
+    // No secret in the code: without JWT_SECRET one is generated into JWT_SECRET_FILE.
+    expect(env.JWT_SECRET).toBeUndefined();
   });
 
   it('converts strings from the environment and treats empty values as unset', () => {
@@ -25,9 +31,24 @@ describe('validateEnv', () => {
     );
   });
 
-  it('refuses the development JWT secret in production', () => {
-    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) })).not.toThrow();
-    expect(DEV_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
-  });
+  it.each(['development', 'test', 'production'])(
+    'refuses known-weak JWT secrets in %s',
+    (NODE_ENV) => {
+      for (const JWT_SECRET of [
+        'worklane-development-secret-do-not-use-in-production', // the old public constant
+        'x'.repeat(31), // too short
+        'a'.repeat(64), // one repeated character
+        'abab'.repeat(16), // very low variety
+        'changeme-changeme-changeme-changeme',
+        'my-super-secret-jwt-key-1234567890',
+        'please-change-this-placeholder-value-0',
+      ]) {
+        expect(() => validateEnv({ NODE_ENV, JWT_SECRET })).toThrow(/JWT_SECRET/);
+      }
+      expect(validateEnv({ NODE_ENV, JWT_SECRET: STRONG }).JWT_SECRET).toBe(STRONG);
+      expect(() =>
+        validateEnv({ NODE_ENV, JWT_SECRET: randomBytes(32).toString('hex') }),
+      ).not.toThrow();
+    },
+  );
 });

@@ -9,7 +9,8 @@ import {
   IsUrl,
   Max,
   Min,
-  MinLength,
+  registerDecorator,
+  ValidationArguments,
   validateSync,
 } from 'class-validator';
 
@@ -21,8 +22,40 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) 
     : value;
 };
 
-/** A development secret so that `npm start` works out of the box; refused in production. */
-export const DEV_JWT_SECRET = 'worklane-development-secret-do-not-use-in-production';
+/** Secrets that were published (the old development default) and so protect nothing. */
+const PUBLISHED_JWT_SECRETS = ['worklane-development-secret-do-not-use-in-production'];
+const PLACEHOLDER_WORDS =
+  /change.?me|secret|passw(or)?d|placeholder|example|default|replace|worklane/i;
+
+/**
+ * Why a JWT secret is too weak to sign with, or null. Applied in every mode: a guessable
+ * secret lets anyone forge a token for any user. A random secret (32 bytes as base64url or
+ * hex) passes; short, repetitive, placeholder-like or published ones do not.
+ */
+export function weakJwtSecretReason(secret: string): string | null {
+  if (PUBLISHED_JWT_SECRETS.includes(secret)) return 'is a published development secret';
+  if (secret.length < 32) return 'must be at least 32 characters';
+  if (new Set(secret).size < 10)
+    return 'has too little variety (fewer than 10 distinct characters)';
+  if (PLACEHOLDER_WORDS.test(secret)) return 'looks like a placeholder; use a random value';
+  return null;
+}
+
+function IsStrongJwtSecret(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isStrongJwtSecret',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && !weakJwtSecretReason(value),
+        defaultMessage: ({ value }: ValidationArguments) =>
+          typeof value === 'string'
+            ? `${weakJwtSecretReason(value)} (e.g. openssl rand -base64 32)`
+            : 'must be a string',
+      },
+    });
+}
 
 /**
  * Every setting the API reads, with its development default. Validated once at start:
@@ -58,9 +91,14 @@ export class Env {
   @Transform(toBoolean)
   MIGRATIONS_RUN: boolean = true;
 
+  /** HS256 key for access tokens; without it one is generated into JWT_SECRET_FILE. */
+  @IsOptional()
+  @IsStrongJwtSecret()
+  JWT_SECRET?: string;
+
+  /** Where the generated JWT secret is kept (mode 0600) when JWT_SECRET is not set. */
   @IsString()
-  @MinLength(32)
-  JWT_SECRET: string = DEV_JWT_SECRET;
+  JWT_SECRET_FILE: string = '.data/jwt-secret';
 
   @IsInt()
   @Min(60)
@@ -124,9 +162,6 @@ export function validateEnv(raw: Record<string, unknown>): Env {
       (e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`,
     );
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  if (env.NODE_ENV === 'production' && env.JWT_SECRET === DEV_JWT_SECRET) {
-    throw new Error('Invalid environment:\n  JWT_SECRET: must be set in production');
   }
   return env;
 }
