@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
+import { keyDigest } from '../src/shared/http/idempotency.interceptor';
+import { IdempotencyKeyPurge } from '../src/shared/maintenance/idempotency-key-purge';
 import { api, createTestApp, TestApp } from './helpers/app';
 import { createOrg, createOrgWorld, OrgWorld } from './helpers/orgs';
 import { expectProblem, PROBLEM } from './helpers/problems';
@@ -162,8 +164,8 @@ describe('idempotency keys', () => {
       const first = await postWithKey(tasks(), w.owner, key, body);
       expect(first.status).toBe(201);
       await t.dataSource.query(
-        `UPDATE idempotency_keys SET created_at = created_at - interval '25 hours' WHERE user_id = $1 AND key = $2`,
-        [w.owner.id, key],
+        `UPDATE idempotency_keys SET created_at = created_at - interval '25 hours' WHERE user_id = $1 AND key_digest = $2`,
+        [w.owner.id, keyDigest(w.owner.id, key)],
       );
       const later = await postWithKey(tasks(), w.owner, key, body);
       expect(later.status).toBe(201);
@@ -252,6 +254,72 @@ describe('idempotency keys', () => {
       const reused = await postWithKey(path, w.owner, key, { role: 'viewer', maxUses: 5 });
       expectKeyReused(reused);
       expect(await countRows(t, `invites WHERE org_id = $1`, [orgId])).toBe(1);
+    });
+  });
+
+  describe('at rest', () => {
+    const keyRows = (userId: string, key: string) =>
+      t.dataSource.query(
+        `SELECT k::text AS row FROM idempotency_keys k WHERE user_id = $1 AND key_digest = $2`,
+        [userId, keyDigest(userId, key)],
+      ) as Promise<Array<{ row: string }>>;
+
+    it('a link invite token is nowhere in idempotency_keys, yet the replay returns it', async () => {
+      const orgId = await createOrg(t, w.owner, 'Invites at rest');
+      const key = newKey('secret');
+      const path = api(`/orgs/${orgId}/invites`);
+      const body = { role: 'member', maxUses: 3 };
+      const first = await postWithKey(path, w.owner, key, body);
+      expect(first.status).toBe(201);
+      const token: string = first.body.token;
+      expect(token).toEqual(expect.any(String));
+
+      // Read as the table owner: the whole stored row, every column, as text.
+      const stored = await keyRows(w.owner.id, key);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.row).not.toContain(token);
+      expect(stored[0]!.row).not.toContain(first.body.id);
+      expect(stored[0]!.row).not.toContain(key);
+      const [all] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM idempotency_keys k WHERE k::text LIKE '%' || $1 || '%'`,
+        [token],
+      );
+      expect(all.n).toBe(0);
+
+      const replay = await postWithKey(path, w.owner, key, body);
+      expectReplayOf(replay, first);
+      expect(replay.body.token).toBe(token);
+    });
+
+    it("another user's key of the same name cannot decrypt the replay", async () => {
+      const key = newKey('cross');
+      const body = { title: 'Mine alone' };
+      const first = await postWithKey(tasks(), w.owner, key, body);
+      expect(first.status).toBe(201);
+      const other = await postWithKey(tasks(), w.admin, key, body);
+      expect(other.status).toBe(201);
+      expect(other.headers['idempotent-replayed']).not.toBe('true');
+      expect(other.body.id).not.toBe(first.body.id);
+    });
+
+    it('the purge job removes keys past their 24 h window and keeps fresh ones', async () => {
+      const oldKey = newKey('stale');
+      const freshKey = newKey('fresh');
+      expect((await postWithKey(tasks(), w.owner, oldKey, { title: 'Stale key' })).status).toBe(
+        201,
+      );
+      expect((await postWithKey(tasks(), w.owner, freshKey, { title: 'Fresh key' })).status).toBe(
+        201,
+      );
+      await t.dataSource.query(
+        `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = $1 AND key_digest = $2`,
+        [w.owner.id, keyDigest(w.owner.id, oldKey)],
+      );
+
+      const purged = await t.app.get(IdempotencyKeyPurge).purge();
+      expect(purged).toBeGreaterThanOrEqual(1);
+      expect(await keyRows(w.owner.id, oldKey)).toEqual([]);
+      expect(await keyRows(w.owner.id, freshKey)).toHaveLength(1);
     });
   });
 

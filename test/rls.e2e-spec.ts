@@ -2,6 +2,7 @@ import { UnitOfWork } from '../src/shared/database/unit-of-work';
 import { createTestApp, TestApp } from './helpers/app';
 import { addMember, createOrgWorld, OrgWorld } from './helpers/orgs';
 import { registerUser, SignedInUser } from './helpers/users';
+import { createProject, createTask } from './helpers/work';
 
 const API = '/api/v1';
 
@@ -12,6 +13,8 @@ const TENANT_TABLES: Array<[table: string, orgColumn: string]> = [
   ['audit_log', 'org_id'],
   ['outbox_events', 'org_id'],
   ['organizations', 'id'],
+  ['projects', 'org_id'],
+  ['tasks', 'org_id'],
 ];
 
 /**
@@ -50,6 +53,14 @@ describe('row-level security', () => {
         .send({ role: 'member', maxUses: 3 });
       if (res.status !== 201)
         throw new Error(`invite failed: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    // Projects and tasks in both orgs.
+    for (const [orgId, owner] of [
+      [A, world.owner],
+      [B, world.stranger],
+    ] as const) {
+      const projectId = await createProject(t, orgId, owner, `RLS ${orgId}`);
+      await createTask(t, orgId, projectId, owner);
     }
   });
   afterAll(() => t?.close());
@@ -167,6 +178,40 @@ describe('row-level security', () => {
         leaked[table] = rows.filter((r) => r[column] !== A);
       }
       expect(leaked).toEqual(Object.fromEntries(TENANT_TABLES.map(([table]) => [table, []])));
+    });
+  });
+
+  describe('credentials and sessions, as worklane_app', () => {
+    it.each([
+      ['SELECT password_hash FROM users'],
+      ['SELECT * FROM users'],
+      ['SELECT * FROM auth_sessions'],
+      ['SELECT * FROM refresh_tokens'],
+      ["UPDATE users SET password_hash = 'x'"],
+      ['DELETE FROM auth_sessions'],
+      ['UPDATE refresh_tokens SET used_at = now()'],
+    ])('%s → permission denied', async (sql) => {
+      expect(await countAsOwner('auth_sessions', 'user_id', ownerOfA.id)).toBeGreaterThan(0);
+      await expect(asApp(A, ownerOfA.id, sql)).rejects.toThrow(/permission denied/);
+    });
+
+    it("reads the members' names and emails that tenant queries need", async () => {
+      const rows = await asApp<Array<{ id: string; email: string; name: string }>>(
+        A,
+        ownerOfA.id,
+        `SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id`,
+      );
+      expect(rows.map((r) => r.id)).toContain(ownerOfA.id);
+    });
+
+    it('the session check answers without reading auth_sessions', async () => {
+      const [row] = await asApp<Array<{ live: boolean }>>(
+        A,
+        ownerOfA.id,
+        `SELECT session_is_live($1, gen_random_uuid()) AS live`,
+        [ownerOfA.id],
+      );
+      expect(row!.live).toBe(false);
     });
   });
 

@@ -13,6 +13,7 @@ import { JwtStrategy } from './auth/jwt.strategy';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { MailModule } from './mail/mail.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { HealthController } from './health/health.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
@@ -37,6 +38,7 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     DatabaseModule,
     EventsModule,
     MailModule,
+    MaintenanceModule,
     PassportModule,
     JwtModule.registerAsync({
       global: true,

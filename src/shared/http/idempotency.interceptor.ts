@@ -10,7 +10,7 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { concatMap, Observable, of } from 'rxjs';
 import { one, rows } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -40,6 +40,45 @@ function stableJson(value: unknown): string {
 }
 
 /**
+ * Replays rest sealed: AES-256-GCM under a key derived (HKDF-SHA256, salted with the user
+ * id) from the Idempotency-Key, which only the client holds — the table keeps only a
+ * digest of it. So a secret in a create's response (a link invite's token) is not
+ * readable from `idempotency_keys`, yet the same client replays the full response.
+ * Layout: version byte, 12-byte IV, 16-byte tag, ciphertext; the user id is bound as AAD.
+ */
+const SEAL_VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+function sealingKey(userId: string, key: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', key, userId, 'worklane idempotency replay v1', 32));
+}
+
+/** The stored name of a key: SHA-256 of the user and key, hex. */
+export function keyDigest(userId: string, key: string): string {
+  return createHash('sha256').update(`${userId}\n${key}`).digest('hex');
+}
+
+export function sealReplay(userId: string, key: string, body: unknown): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(userId, key), iv);
+  cipher.setAAD(Buffer.from(userId));
+  const data = Buffer.concat([cipher.update(JSON.stringify(body ?? null), 'utf8'), cipher.final()]);
+  return Buffer.concat([Buffer.from([SEAL_VERSION]), iv, cipher.getAuthTag(), data]);
+}
+
+export function openReplay(userId: string, key: string, sealed: Buffer): unknown {
+  if (sealed[0] !== SEAL_VERSION) throw new Error('unknown idempotency replay format');
+  const iv = sealed.subarray(1, 1 + IV_BYTES);
+  const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(userId, key), iv);
+  decipher.setAAD(Buffer.from(userId));
+  decipher.setAuthTag(tag);
+  const data = sealed.subarray(1 + IV_BYTES + TAG_BYTES);
+  return JSON.parse(Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8'));
+}
+
+/**
  * `Idempotency-Key` on create routes. The key is claimed in the request's transaction
  * before the handler runs: a concurrent duplicate waits on the claim and then replays,
  * a failed request releases it (rollback), a success stores the response with the change.
@@ -60,38 +99,39 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const userId = state.user!.id;
     state.transaction ??= await this.uow.begin({ role: 'worklane_app', userId });
     const em = state.transaction.manager;
+    const digest = keyDigest(userId, key);
     const hash = createHash('sha256')
       .update(`${request.method} ${request.url}\n${stableJson(request.body)}`)
       .digest();
 
     const claimed = await rows(
       em,
-      `INSERT INTO idempotency_keys (user_id, key, org_id, request_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING 1`,
-      [userId, key, state.membership?.orgId ?? null, hash],
+      `INSERT INTO idempotency_keys (user_id, key_digest, org_id, request_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id, key_digest) DO NOTHING RETURNING 1`,
+      [userId, digest, state.membership?.orgId ?? null, hash],
     );
     if (claimed.length === 0) {
       const prior = await one<{
         request_hash: Buffer;
         status: number;
-        response: unknown;
+        response: Buffer | null;
         fresh: boolean;
       }>(
         em,
         `SELECT request_hash, status, response, created_at > now() - interval '24 hours' AS fresh
-           FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE`,
-        [userId, key],
+           FROM idempotency_keys WHERE user_id = $1 AND key_digest = $2 FOR UPDATE`,
+        [userId, digest],
       );
-      if (prior?.fresh) {
+      if (prior?.fresh && prior.response) {
         if (!prior.request_hash.equals(hash)) throw new IdempotencyKeyReused();
         void reply.header('idempotent-replayed', 'true');
-        return of(prior.response);
+        return of(openReplay(userId, key, prior.response));
       }
-      // Older than 24 h: the key starts a new life.
+      // Older than 24 h (or its replay was dropped): the key starts a new life.
       await em.query(
         `UPDATE idempotency_keys SET request_hash = $3, org_id = $4, status = NULL, response = NULL, created_at = now()
-          WHERE user_id = $1 AND key = $2`,
-        [userId, key, hash, state.membership?.orgId ?? null],
+          WHERE user_id = $1 AND key_digest = $2`,
+        [userId, digest, hash, state.membership?.orgId ?? null],
       );
     }
 
@@ -101,8 +141,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return next.handle().pipe(
       concatMap(async (body) => {
         await em.query(
-          `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
-          [userId, key, status, JSON.stringify(body ?? null)],
+          `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key_digest = $2`,
+          [userId, digest, status, sealReplay(userId, key, body)],
         );
         return body;
       }),
