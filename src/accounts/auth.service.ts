@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import * as bcrypt from 'bcrypt';
 import { EntityManager } from 'typeorm';
 import { AccessTokenClaims } from '../shared/auth/jwt.strategy';
-import { INVITE_REDEEMER, InviteRedeemer } from '../shared/auth/ports';
+import { INVITE_REDEEMER, InviteRedeemer, SessionDirectory } from '../shared/auth/ports';
 import { hashToken, newRefreshToken } from '../shared/auth/tokens';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import {
@@ -28,7 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Sign-up, sign-in and the life of sessions: all named system operations (no tenant). */
 @Injectable()
-export class AuthService {
+export class AuthService implements SessionDirectory {
   private readonly bcryptCost: number;
   private readonly accessTtl: number;
   private readonly refreshTtlMs: number;
@@ -119,6 +119,13 @@ export class AuthService {
       const sessionId = await this.sessions.sessionOfToken(em, hashToken(refreshToken));
       if (sessionId) await this.sessions.revoke(em, sessionId, 'logout');
     });
+  }
+
+  /** The JWT guard's question on routes that are not tenant routes (SESSION_DIRECTORY). */
+  isLive(userId: string, sessionId: string): Promise<boolean> {
+    return this.uow.system('auth.session-check', (em) =>
+      this.sessions.isLive(em, userId, sessionId),
+    );
   }
 
   async logoutAll(userId: string): Promise<void> {

@@ -63,6 +63,17 @@ export class SessionsRepository {
     return { outcome: 'unknown' };
   }
 
+  /** The non-tenant routes' session check (tenant routes use `session_is_live()`). */
+  async isLive(em: EntityManager, userId: string, sessionId: string): Promise<boolean> {
+    const row = await one(
+      em,
+      `SELECT 1 FROM auth_sessions
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
+      [sessionId, userId],
+    );
+    return row !== undefined;
+  }
+
   async findForUpdate(em: EntityManager, sessionId: string): Promise<SessionRow | null> {
     const row = await one(
       em,

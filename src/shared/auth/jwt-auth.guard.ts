@@ -1,12 +1,11 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import type { AuthenticatedUser } from '../database/request-context';
-import { UnitOfWork } from '../database/unit-of-work';
-import { one } from '../database/sql';
+import { SESSION_DIRECTORY, SessionDirectory } from './ports';
 import { IS_PUBLIC, IS_TENANT_ROUTE } from './public.decorator';
 
 export class Unauthenticated extends DomainError {
@@ -19,13 +18,13 @@ export class Unauthenticated extends DomainError {
  * Link 1 of the guard chain: a valid access token of a live session, or 401. Global;
  * `@Public()` opts out. A revoked or expired session ends its access tokens at once: on
  * tenant routes the membership guard checks the session in its membership query; on the
- * others this guard looks it up (one primary-key read, as worklane_system).
+ * others this guard asks SESSION_DIRECTORY (one primary-key read, as worklane_system).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
-    private readonly uow: UnitOfWork,
+    @Inject(SESSION_DIRECTORY) private readonly sessions: SessionDirectory,
   ) {
     super();
   }
@@ -36,15 +35,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     await super.canActivate(context);
     if (this.reflector.getAllAndOverride<boolean>(IS_TENANT_ROUTE, targets)) return true;
     const user = requestState(context.switchToHttp().getRequest<FastifyRequest>()).user!;
-    const live = await this.uow.system('auth.session-check', (em) =>
-      one(
-        em,
-        `SELECT 1 FROM auth_sessions
-          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
-        [user.sessionId, user.id],
-      ),
-    );
-    if (!live) throw new Unauthenticated('The session has ended. Sign in again.');
+    if (!(await this.sessions.isLive(user.id, user.sessionId))) {
+      throw new Unauthenticated('The session has ended. Sign in again.');
+    }
     return true;
   }
 

@@ -37,3 +37,13 @@ export interface InviteRedeemer {
   /** Redeems an invite for a user being registered, inside the registration's transaction. */
   redeemForNewUser(token: string, user: { id: string; email: string }): Promise<void>;
 }
+
+export const SESSION_DIRECTORY = Symbol('SessionDirectory');
+
+export interface SessionDirectory {
+  /**
+   * Whether session `sessionId` of `userId` is live (not revoked, not expired): one
+   * primary-key read, as worklane_system (the app role may not read sessions).
+   */
+  isLive(userId: string, sessionId: string): Promise<boolean>;
+}
