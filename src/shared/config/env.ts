@@ -113,7 +113,10 @@ export class Env {
   @Max(15)
   BCRYPT_COST: number = 12;
 
-  /** Requests per window for each IP + email on login, register and refresh. */
+  /**
+   * Requests per window for each IP + email on login and register, and for each session
+   * family on refresh (with a ceiling of 10× this per IP for refresh).
+   */
   @IsInt()
   @Min(1)
   AUTH_THROTTLE_LIMIT: number = 10;
