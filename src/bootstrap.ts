@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { ProblemDocument } from './shared/http/problem.response';
 import { validationPipe } from './shared/http/validation';
+import { registerJsonParser } from './shared/http/json-body';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -28,6 +29,7 @@ export function createAdapter(): FastifyAdapter {
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/ready'] });
+  registerJsonParser(app.getHttpAdapter() as FastifyAdapter, 'api/v1');
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

@@ -55,7 +55,7 @@ export class AuditLogService implements OnModuleInit {
     cursor?: string,
   ): Promise<Page<AuditEntryResponse>> {
     const { orgId } = RequestContext.tenant();
-    const [seq] = decodeCursor(cursor, ['int']) ?? [null];
+    const [seq] = decodeCursor(cursor, ['seq']) ?? [null];
     const found = await this.uow.run((em) => this.repo.list(em, orgId, filter, limit, seq));
     return toPage(found, limit, (e) => [e.seq], AuditEntryResponse.of);
   }

@@ -100,7 +100,7 @@ export class TasksService implements OnModuleInit {
     // The cursor names its sort, so a cursor from another sort or order is refused (400).
     const sortName = `${order.sort}:${order.direction}`;
     const keyKind =
-      order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'int' : 'timestamp';
+      order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'rank' : 'timestamp';
     const keys = decodeCursor(cursor, [{ equals: sortName }, keyKind, 'uuid']);
     const after = keys ? ([keys[1], keys[2]] as [string, string]) : null;
     const found = await this.uow.run((em) =>

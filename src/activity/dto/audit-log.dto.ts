@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDate, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIsoDateTime } from '../../shared/http/iso-date';
 import { PageQuery } from '../../shared/http/pagination';
 import type { AuditEntryRow } from '../audit-log.repository';
 
@@ -34,8 +34,7 @@ export class AuditLogQuery extends PageQuery {
     description: 'Entries at or after this instant',
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsIsoDateTime()
   since?: Date;
 
   @ApiPropertyOptional({
@@ -44,8 +43,7 @@ export class AuditLogQuery extends PageQuery {
     description: 'Entries before this instant',
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsIsoDateTime()
   until?: Date;
 }
 

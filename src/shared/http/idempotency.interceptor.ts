@@ -16,6 +16,7 @@ import { one, rows } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DomainError, InvalidField } from './domain-error';
 import { requestState } from './request-state';
+import { stableJson } from './stable-json';
 
 export class IdempotencyKeyReused extends DomainError {
   constructor() {
@@ -25,18 +26,6 @@ export class IdempotencyKeyReused extends DomainError {
       'This Idempotency-Key was already used with a different request; use a new key.',
     );
   }
-}
-
-/** JSON with sorted keys: the same body hashes the same whatever the key order. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 /**

@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { UUID } from '../uuid';
 import { DomainError } from './domain-error';
+import { isIsoDate, isPgTimestamp } from './iso-date';
 
 /** `?limit=&cursor=` of every list. */
 export class PageQuery {
@@ -42,20 +43,27 @@ export function encodeCursor(keys: string[]): string {
   return Buffer.from(JSON.stringify(keys)).toString('base64url');
 }
 
-/** What each key of a cursor must look like, so a tampered cursor is a 400, never a 500. */
-export type CursorKey = 'timestamp' | 'date' | 'int' | 'uuid' | { equals: string };
+/**
+ * What each key of a cursor must hold, checked against what its column can take, so a
+ * tampered cursor is a 400, never a 500: `timestamp` a real instant in PostgreSQL's text
+ * form, `date` a real day (or ±infinity), `seq` a positive bigint, `rank` 0–3 (the
+ * smallint priority rank), `uuid` a uuid, `{ equals }` that exact string.
+ */
+export type CursorKey = 'timestamp' | 'date' | 'seq' | 'rank' | 'uuid' | { equals: string };
 
-const KEY_FORMATS: Record<Exclude<CursorKey, { equals: string }>, RegExp> = {
-  // PostgreSQL's text form of timestamptz (DateStyle ISO), as the lists hand it out.
-  timestamp: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2})?$/,
-  date: /^(\d{4}-\d{2}-\d{2}|-?infinity)$/,
-  int: /^-?\d{1,18}$/,
-  uuid: UUID,
+const BIGINT_MAX = 9223372036854775807n;
+
+const KEY_CHECKS: Record<Exclude<CursorKey, { equals: string }>, (v: string) => boolean> = {
+  timestamp: isPgTimestamp,
+  date: (v) => v === 'infinity' || v === '-infinity' || isIsoDate(v),
+  seq: (v) => /^[1-9]\d{0,18}$/.test(v) && BigInt(v) <= BIGINT_MAX,
+  rank: (v) => /^[0-3]$/.test(v),
+  uuid: (v) => UUID.test(v),
 };
 
 function fits(value: unknown, key: CursorKey): boolean {
   if (typeof value !== 'string') return false;
-  return typeof key === 'object' ? value === key.equals : KEY_FORMATS[key].test(value);
+  return typeof key === 'object' ? value === key.equals : KEY_CHECKS[key](value);
 }
 
 /** Decodes a cursor into keys of the given shape, or throws InvalidCursor (400). */

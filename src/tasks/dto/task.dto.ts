@@ -4,15 +4,14 @@ import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
   Length,
-  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
+import { IsIsoDate } from '../../shared/http/iso-date';
 import { PageQuery } from '../../shared/http/pagination';
 import type { TaskPriority, TaskRow, TaskSort, TaskStatus } from '../tasks.repository';
 
@@ -20,7 +19,6 @@ export const STATUSES: TaskStatus[] = ['todo', 'in_progress', 'done', 'blocked']
 export const PRIORITIES: TaskPriority[] = ['low', 'medium', 'high', 'urgent'];
 export const SORTS: TaskSort[] = ['createdAt', 'updatedAt', 'dueDate', 'priority'];
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** `status=a&status=b` and `status=a,b` alike. */
 const list = ({ value }: { value: unknown }) =>
   (Array.isArray(value) ? value : [value])
@@ -62,9 +60,7 @@ export class CreateTaskDto {
 
   @ApiPropertyOptional({ example: '2026-12-31', nullable: true })
   @Nullable()
-  @IsString()
-  @IsISO8601({ strict: true })
-  @Matches(DATE, { message: 'dueDate must be a date as YYYY-MM-DD' })
+  @IsIsoDate()
   dueDate?: string | null;
 }
 
@@ -99,9 +95,7 @@ export class UpdateTaskDto {
 
   @ApiPropertyOptional({ example: '2026-12-31', nullable: true, description: 'null clears' })
   @Nullable()
-  @IsString()
-  @IsISO8601({ strict: true })
-  @Matches(DATE, { message: 'dueDate must be a date as YYYY-MM-DD' })
+  @IsIsoDate()
   dueDate?: string | null;
 }
 
@@ -126,14 +120,12 @@ export class ListTasksQuery extends PageQuery {
 
   @ApiPropertyOptional({ example: '2026-12-31', description: 'Due on or before' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @Matches(DATE, { message: 'dueBefore must be a date as YYYY-MM-DD' })
+  @IsIsoDate()
   dueBefore?: string;
 
   @ApiPropertyOptional({ example: '2026-01-01', description: 'Due on or after' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @Matches(DATE, { message: 'dueAfter must be a date as YYYY-MM-DD' })
+  @IsIsoDate()
   dueAfter?: string;
 
   @ApiPropertyOptional({ type: Boolean, description: 'Due before today and not done' })
