@@ -8,16 +8,35 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { ProblemDocument } from './shared/http/problem.response';
 import { validationPipe } from './shared/http/validation';
+import { trustProxyOf, validateEnv } from './shared/config/env';
 import { registerJsonParser } from './shared/http/json-body';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Fastify, with a request id that honours a sane incoming `X-Request-Id`. */
+/**
+ * Fastify, with a request id that honours a sane incoming `X-Request-Id`, the client
+ * address taken from proxy headers only when TRUST_PROXY says so, and timeouts that cut
+ * clients trickling a request (headers, body) or idling on a socket. The request timeout
+ * covers receiving the request only: a long response such as the CSV export keeps going.
+ * Settings are read here because the adapter exists before Nest's ConfigService.
+ */
 export function createAdapter(): FastifyAdapter {
+  const env = validateEnv(process.env);
+  const headersTimeout = env.HTTP_HEADERS_TIMEOUT_MS;
   return new FastifyAdapter({
+    trustProxy: trustProxyOf(env),
+    requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: env.HTTP_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks both timeouts every 30 s by default: a 1 s bound would take 30.
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      const id =
+        typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
       req.headers['x-request-id'] = id; // so the HTTP logger logs the same id
       return id;
     },

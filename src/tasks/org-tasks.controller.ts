@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, Query, Req, StreamableFile } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import { RequestContext } from '../shared/database/request-context';
@@ -49,7 +50,11 @@ export class OrgTasksController {
   @ApiOperation({ summary: 'The filtered task list as CSV, streamed (owner, admin)' })
   @ApiResponse({ status: 200, description: 'text/csv' })
   @ProblemResponses(400, 401, 403, 404)
-  export(@Query() query: ExportTasksQuery): StreamableFile {
+  export(@Query() query: ExportTasksQuery, @Req() request: FastifyRequest): StreamableFile {
+    // HEAD: the headers only, without a cursor or a slot (the request transaction commits).
+    if (request.method === 'HEAD') {
+      return new StreamableFile(Buffer.alloc(0), { type: 'text/csv; charset=utf-8' });
+    }
     const stream = this.exporter.export(filterOf(query, RequestContext.tenant().userId));
     return new StreamableFile(stream, { type: 'text/csv; charset=utf-8' });
   }

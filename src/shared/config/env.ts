@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   registerDecorator,
@@ -151,6 +152,52 @@ export class Env {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
+
+  // --- HTTP server limits and the CSV export (durations in milliseconds) ---
+
+  /** Time a client has to send a whole request (headers and body); 408 and closed after. */
+  @IsInt()
+  @Min(100)
+  HTTP_REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /** Time a client has to send the request headers; at most HTTP_REQUEST_TIMEOUT_MS. */
+  @IsInt()
+  @Min(100)
+  HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  /** An idle keep-alive connection is closed after this (above a load balancer's 60 s). */
+  @IsInt()
+  @Min(100)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 65_000;
+
+  /** A socket with no traffic either way for this long is closed. */
+  @IsInt()
+  @Min(100)
+  HTTP_CONNECTION_TIMEOUT_MS: number = 60_000;
+
+  /**
+   * Where the client address comes from: `false` (the socket peer), `true` (the left-most
+   * X-Forwarded-For), a hop count, or a comma list of trusted proxy addresses / CIDRs.
+   */
+  @Matches(/^(false|true|\d{1,2}|[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be false, true, a hop count or a comma list of addresses',
+  })
+  TRUST_PROXY: string = 'false';
+
+  /** An export whose client reads nothing for this long is cut and its connection freed. */
+  @IsInt()
+  @Min(100)
+  EXPORT_STALL_TIMEOUT_MS: number = 30_000;
+
+  /** Concurrent CSV exports per instance (each holds a pooled connection); 503 beyond. */
+  @IsInt()
+  @Min(1)
+  EXPORT_MAX_CONCURRENT: number = 3;
+
+  /** Concurrent CSV exports per org; 429 beyond. */
+  @IsInt()
+  @Min(1)
+  EXPORT_MAX_CONCURRENT_PER_ORG: number = 1;
 }
 
 export function validateEnv(raw: Record<string, unknown>): Env {
@@ -166,5 +213,26 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     );
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
+  const limits = httpLimitErrors(env);
+  if (limits.length > 0) throw new Error(`Invalid environment:\n${limits.join('\n')}`);
   return env;
+}
+
+/** Settings that are valid alone but not together. */
+function httpLimitErrors(env: Env): string[] {
+  const errors: string[] = [];
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+    errors.push('  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (env.EXPORT_MAX_CONCURRENT >= env.DB_POOL_SIZE)
+    errors.push('  EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (exports hold a connection)');
+  return errors;
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
+export function trustProxyOf(env: Env): boolean | number | string[] {
+  const value = env.TRUST_PROXY.trim();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim());
 }

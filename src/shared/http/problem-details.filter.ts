@@ -44,7 +44,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     void (transaction ? transaction.rollback().catch(() => undefined) : Promise.resolve()).then(
       () => {
         if (reply.sent) return;
-        if (problem.status === 503) void reply.header('retry-after', '1');
+        const busy = problem.status === 503 || problem.status === 429;
+        if (busy && !reply.getHeader('retry-after')) void reply.header('retry-after', '1');
         void reply
           .status(problem.status)
           .header('content-type', 'application/problem+json')
