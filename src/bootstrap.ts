@@ -10,6 +10,14 @@ import { ProblemDocument } from './shared/http/problem.response';
 import { validationPipe } from './shared/http/validation';
 import { trustProxyOf, validateEnv } from './shared/config/env';
 import { registerJsonParser } from './shared/http/json-body';
+import {
+  answerClientError,
+  answerFrameworkError,
+  answerWrongMethodWith405,
+  drainRefusedBodies,
+  HELMET_OPTIONS,
+  MAX_PARAM_LENGTH,
+} from './shared/http/http-edges';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -41,6 +49,9 @@ export function createAdapter(): FastifyAdapter {
       return id;
     },
     bodyLimit: 1024 * 1024,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 }
 
@@ -56,17 +67,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  drainRefusedBodies(fastify as unknown as FastifyInstance);
   drainOnClose(fastify as unknown as FastifyInstance);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
-  });
+  await app.register(helmet, HELMET_OPTIONS as never);
+  answerWrongMethodWith405(fastify as unknown as FastifyInstance);
 
   const config = new DocumentBuilder()
     .setTitle('Worklane API')

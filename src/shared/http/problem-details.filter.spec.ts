@@ -40,6 +40,16 @@ describe('ProblemDetailsFilter.toProblem', () => {
     }
   });
 
+  it('answers 409 when PostgreSQL broke a deadlock or a serialization conflict', () => {
+    for (const code of ['40P01', '40001']) {
+      const error = Object.assign(new Error('deadlock detected'), { driverError: { code } });
+      expect(filter.toProblem(error)).toMatchObject({
+        status: 409,
+        type: 'https://worklane.dev/problems/concurrent-change',
+      });
+    }
+  });
+
   it('hides anything else behind a generic 500', () => {
     const problem = filter.toProblem(
       new TypeError("Cannot read properties of undefined (reading 'secret')"),

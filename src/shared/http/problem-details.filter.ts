@@ -88,6 +88,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         detail: 'The database is unavailable or saturated; nothing was changed. Retry shortly.',
       };
     }
+    if (isConcurrencyConflict(exception)) {
+      return {
+        type: PROBLEM_BASE + 'concurrent-change',
+        title: STATUS_CODES[409]!,
+        status: 409,
+        detail: 'The request collided with a concurrent change and was undone; retry it.',
+      };
+    }
     // Fastify's own errors (malformed JSON, unsupported media type, body too large).
     const statusCode = (exception as { statusCode?: unknown })?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
@@ -105,6 +113,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       detail: 'An unexpected error occurred. It has been logged with the request id.',
     };
   }
+}
+
+/**
+ * PostgreSQL gave up on the transaction because of another one: a deadlock or a
+ * serialization failure. The transaction was rolled back whole, so retrying is safe.
+ */
+function isConcurrencyConflict(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** The pool could not hand out a connection in time, or the server is down. */
