@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
 import { one, rows } from '../shared/database/sql';
+import type { InviteRevokeReason } from './organization.events';
 
 export interface InviteRow {
   id: string;
@@ -67,6 +68,28 @@ export class InvitesRepository {
     ]);
   }
 
+  /**
+   * Revokes the pending invites `creatorId` made as one of `roles` (the ones they may no
+   * longer grant), with the reason; answers their ids.
+   */
+  async revokePendingBy(
+    em: EntityManager,
+    orgId: string,
+    creatorId: string,
+    roles: readonly OrgRole[],
+    reason: InviteRevokeReason,
+  ): Promise<string[]> {
+    if (roles.length === 0) return [];
+    const revoked = await rows<{ id: string }>(
+      em,
+      `UPDATE invites i SET revoked_at = now(), revoked_reason = $4
+        WHERE i.org_id = $1 AND i.created_by = $2 AND i.role = ANY($3::text[]) AND ${PENDING}
+        RETURNING i.id`,
+      [orgId, creatorId, roles, reason],
+    );
+    return revoked.map((r) => r.id);
+  }
+
   /** Revokes the live email invites to `email` (the one a new invite replaces). */
   async revokeLiveTo(em: EntityManager, orgId: string, email: string): Promise<string[]> {
     const revoked = await rows<{ id: string }>(
@@ -118,16 +141,24 @@ export class InvitesRepository {
 
   /**
    * Finds an invite by its token across orgs and locks it, so concurrent redemptions of
-   * one token queue here and each sees the uses left by the one before.
+   * one token queue here and each sees the uses left by the one before. With it, the
+   * creator's role in the org today (null if they are no member): the invite grants only
+   * what its creator still may. A removal or demotion revokes the invite row, so it
+   * queues on this lock too. The org row is locked first (key share), the order every
+   * tenant write keeps: an org deletion waits for the redemption, or goes first and the
+   * token then finds nothing (404).
    */
   findByTokenForUpdate(
     em: EntityManager,
     tokenHash: Buffer,
-  ): Promise<(InviteRow & { orgName: string }) | undefined> {
+  ): Promise<(InviteRow & { orgName: string; creatorRole: OrgRole | null }) | undefined> {
     return one(
       em,
-      `SELECT ${COLUMNS}, o.name AS "orgName" FROM invites i JOIN organizations o ON o.id = i.org_id
-        WHERE i.token_hash = $1 FOR UPDATE OF i`,
+      `SELECT ${COLUMNS}, o.name AS "orgName", c.role AS "creatorRole"
+         FROM invites i JOIN organizations o ON o.id = i.org_id
+         LEFT JOIN memberships c ON c.org_id = i.org_id AND c.user_id = i.created_by
+        WHERE i.token_hash = $1
+          FOR KEY SHARE OF o FOR UPDATE OF i`,
       [tokenHash],
     );
   }

@@ -29,7 +29,7 @@ import {
 } from './organizations.errors';
 import { InviteAccepted, InviteCreated, InviteRevoked, MemberJoined } from './organization.events';
 import { assertAllowed } from '../shared/auth/policy';
-import { mayInviteAs } from './organization.policy';
+import { mayInviteAs, mayStillGrant } from './organization.policy';
 import { OrganizationsRepository } from './organizations.repository';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -163,7 +163,10 @@ export class InvitesService implements InviteRedeemer {
   ): Promise<AcceptedInviteResponse> {
     const invite = await this.invites.findByTokenForUpdate(em, hashToken(token));
     if (!invite) throw new InviteNotFound();
-    if (invite.revokedAt) throw new InviteRevokedError();
+    // Revoked by hand, or as good as: its creator may no longer grant the role.
+    if (invite.revokedAt || !mayStillGrant(invite.creatorRole, invite.role)) {
+      throw new InviteRevokedError();
+    }
     if (invite.expiresAt.getTime() <= Date.now()) throw new InviteExpired();
     if (invite.uses >= invite.maxUses) throw new InviteUsedUp();
     if (invite.kind === 'email' && invite.email !== user.email) throw new InviteEmailMismatch();

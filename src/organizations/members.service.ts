@@ -1,15 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { OrgRole, RequestContext } from '../shared/database/request-context';
+import { OrgRole, RequestContext, TenantMembership } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { NotFound } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { MemberResponse } from './dto/organization.response';
+import { InvitesRepository } from './invites.repository';
 import { LastOwnerRequired } from './organizations.errors';
-import { MemberLeft, MemberRemoved, MemberRoleChanged } from './organization.events';
+import {
+  InviteRevoked,
+  InviteRevokeReason,
+  MemberLeft,
+  MemberRemoved,
+  MemberRoleChanged,
+} from './organization.events';
 import { assertAllowed } from '../shared/auth/policy';
-import { mayChangeRole, mayRemove } from './organization.policy';
+import { mayChangeRole, mayRemove, rolesNoLongerGrantable } from './organization.policy';
 import { MemberRow, OrganizationsRepository } from './organizations.repository';
 
 /** Members of the current org: list, change a role, remove, leave (DESIGN §4). */
@@ -18,6 +25,7 @@ export class MembersService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly repo: OrganizationsRepository,
+    private readonly invites: InvitesRepository,
     private readonly events: EventBus,
   ) {}
 
@@ -43,6 +51,7 @@ export class MembersService {
       await this.events.publish(
         new MemberRoleChanged(actor.orgId, actor.userId, userId, target.role, next),
       );
+      await this.revokeInvitesOf(em, actor, userId, next, 'creator_demoted');
       return MemberResponse.of({ ...target, role: next });
     });
   }
@@ -56,6 +65,7 @@ export class MembersService {
       if (target.role === 'owner') this.assertAnotherOwner(owners, userId);
       // Published first: subscribers (tasks unassigning) still see the membership.
       await this.events.publish(new MemberRemoved(actor.orgId, actor.userId, userId, target.role));
+      await this.revokeInvitesOf(em, actor, userId, null, 'creator_removed');
       await this.repo.deleteMembership(em, actor.orgId, userId);
     });
   }
@@ -67,14 +77,37 @@ export class MembersService {
       const me = await this.member(em, actor.orgId, actor.userId);
       if (me.role === 'owner') this.assertAnotherOwner(owners, actor.userId);
       await this.events.publish(new MemberLeft(actor.orgId, actor.userId, me.role));
+      await this.revokeInvitesOf(em, actor, actor.userId, null, 'creator_left');
       await this.repo.deleteMembership(em, actor.orgId, actor.userId);
     });
   }
 
+  /**
+   * The target membership, locked until the change commits: an assignment to them (which
+   * reads their role under a share lock) finishes first or waits and sees the change.
+   */
   private async member(em: EntityManager, orgId: string, userId: string): Promise<MemberRow> {
-    const member = await this.repo.findMember(em, orgId, userId);
+    const member = await this.repo.findMemberForUpdate(em, orgId, userId);
     if (!member) throw new NotFound('member');
     return member;
+  }
+
+  /**
+   * A member's pending invites go when they lose the right to grant them (DESIGN §5):
+   * all of them when they go (`next` null), those above their new role on a demotion.
+   */
+  private async revokeInvitesOf(
+    em: EntityManager,
+    actor: TenantMembership,
+    creatorId: string,
+    next: OrgRole | null,
+    reason: InviteRevokeReason,
+  ): Promise<void> {
+    const roles = rolesNoLongerGrantable(next);
+    const revoked = await this.invites.revokePendingBy(em, actor.orgId, creatorId, roles, reason);
+    await this.events.publish(
+      ...revoked.map((id) => new InviteRevoked(actor.orgId, actor.userId, id, reason)),
+    );
   }
 
   /** `owners` was read under lock: it is the truth for this transaction. */

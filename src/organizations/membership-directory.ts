@@ -9,12 +9,20 @@ import { OrganizationsRepository } from './organizations.repository';
 export class OrganizationsMembershipDirectory implements MembershipDirectory {
   constructor(private readonly repo: OrganizationsRepository) {}
 
+  /** Read under a share lock: the role holds until the caller's transaction ends. */
   roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
     return this.repo.roleOf(em, orgId, userId);
   }
 
-  callerMembership(em: EntityManager, orgId: string, userId: string, sessionId: string) {
-    return this.repo.callerRole(em, orgId, userId, sessionId);
+  /** With `lockOrg`, takes the org row (key share) first: the lock order a deletion relies on. */
+  callerMembership(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+    sessionId: string,
+    options: { lockOrg: boolean },
+  ) {
+    return this.repo.callerRole(em, orgId, userId, sessionId, options);
   }
 
   async listForUser(em: EntityManager, userId: string) {

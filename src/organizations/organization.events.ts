@@ -80,9 +80,16 @@ export class InviteCreated extends DomainEvent<{
   }
 }
 
-export class InviteRevoked extends DomainEvent<{ reason: 'revoked' | 'replaced' }> {
+/**
+ * Why an invite stopped: revoked by hand, replaced by a newer one to the same address, or
+ * its creator lost the right to grant it (removed, left, demoted).
+ */
+export type InviteRevokeReason =
+  'revoked' | 'replaced' | 'creator_removed' | 'creator_left' | 'creator_demoted';
+
+export class InviteRevoked extends DomainEvent<{ reason: InviteRevokeReason }> {
   readonly type = 'invite.revoked';
-  constructor(orgId: string, actorId: string, inviteId: string, reason: 'revoked' | 'replaced') {
+  constructor(orgId: string, actorId: string, inviteId: string, reason: InviteRevokeReason) {
     super(orgId, actorId, invite(inviteId), { reason });
   }
 }

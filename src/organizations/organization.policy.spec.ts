@@ -1,5 +1,12 @@
 import { OrgRole } from '../shared/database/request-context';
-import { mayChangeRole, mayInviteAs, mayRemove, OrgPermissions } from './organization.policy';
+import {
+  mayChangeRole,
+  mayInviteAs,
+  mayRemove,
+  mayStillGrant,
+  OrgPermissions,
+  rolesNoLongerGrantable,
+} from './organization.policy';
 
 const ROLES: OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -43,6 +50,34 @@ describe('organization policy', () => {
       ['member', 'viewer', false],
     ] as Array<[OrgRole, OrgRole, boolean]>)('%s inviting as %s → %s', (actor, role, expected) => {
       expect(mayInviteAs(actor, role)).toBe(expected);
+    });
+  });
+
+  describe("mayStillGrant(creatorRole, role): an invite redeemed on its creator's authority", () => {
+    it.each([
+      ['owner', 'owner', true],
+      ['admin', 'admin', true],
+      ['admin', 'owner', false],
+      ['member', 'member', false],
+      ['viewer', 'viewer', false],
+      [null, 'viewer', false],
+    ] as Array<[OrgRole | null, OrgRole, boolean]>)(
+      '%s granting %s → %s',
+      (creator, role, expected) => {
+        expect(mayStillGrant(creator, role)).toBe(expected);
+      },
+    );
+  });
+
+  describe('rolesNoLongerGrantable(next): the invites revoked when a creator becomes next', () => {
+    it.each([
+      ['owner', []],
+      ['admin', ['owner']],
+      ['member', ROLES],
+      ['viewer', ROLES],
+      [null, ROLES],
+    ] as Array<[OrgRole | null, OrgRole[]]>)('%s → %j', (next, expected) => {
+      expect(rolesNoLongerGrantable(next)).toEqual(expected);
     });
   });
 

@@ -36,3 +36,16 @@ export function mayInviteAs(actor: OrgRole, role: OrgRole): boolean {
   if (actor === 'admin') return role !== 'owner';
   return false;
 }
+
+/**
+ * Whether an invite may still be redeemed on its creator's authority: the creator must
+ * still be a member (`creatorRole` not null) who may invite as `role` today.
+ */
+export function mayStillGrant(creatorRole: OrgRole | null, role: OrgRole): boolean {
+  return creatorRole !== null && mayInviteAs(creatorRole, role);
+}
+
+/** The invite roles a member whose role becomes `next` may no longer grant (all, if none). */
+export function rolesNoLongerGrantable(next: OrgRole | null): OrgRole[] {
+  return EVERYONE.filter((role) => !mayStillGrant(next, role));
+}

@@ -34,6 +34,14 @@ const MEMBER_COLUMNS = `m.user_id AS "userId", u.name, u.email, m.role, m.create
  * Organizations and memberships. Every tenant query names its org (`org_id = $1`) even
  * though row-level security would also confine it: two locks on one door.
  */
+const CALLER_ROLE = `SELECT session_is_live($2, $3) AS live,
+       (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`;
+
+const CALLER_ROLE_LOCKING_ORG = `WITH org AS (SELECT id FROM organizations WHERE id = $1 FOR KEY SHARE)
+SELECT session_is_live($2, $3) AS live,
+       (SELECT m.role FROM memberships m JOIN org ON org.id = m.org_id
+         WHERE m.org_id = $1 AND m.user_id = $2) AS role`;
+
 @Injectable()
 export class OrganizationsRepository {
   async insertOrg(
@@ -49,6 +57,19 @@ export class OrganizationsRepository {
 
   findOrg(em: EntityManager, orgId: string): Promise<OrgRow | undefined> {
     return one<OrgRow>(em, `SELECT ${ORG_COLUMNS} FROM organizations o WHERE o.id = $1`, [orgId]);
+  }
+
+  /**
+   * The org, locked for deletion. Every tenant request holds the org row (key share, see
+   * `callerRole`) before it touches anything else of the org, so this waits for the writes
+   * in flight and the ones after it wait here, then find no org: one lock order, no deadlock.
+   */
+  lockOrg(em: EntityManager, orgId: string): Promise<OrgRow | undefined> {
+    return one<OrgRow>(
+      em,
+      `SELECT ${ORG_COLUMNS} FROM organizations o WHERE o.id = $1 FOR UPDATE`,
+      [orgId],
+    );
   }
 
   async renameOrg(em: EntityManager, orgId: string, name: string): Promise<OrgRow> {
@@ -106,10 +127,14 @@ export class OrganizationsRepository {
     ))!;
   }
 
+  /**
+   * Read under a share lock, so the answer holds until the transaction ends: a removal or
+   * role change of that member waits for it (an assignment and a removal serialize).
+   */
   async roleOf(em: EntityManager, orgId: string, userId: string): Promise<OrgRole | null> {
     const row = await one<{ role: OrgRole }>(
       em,
-      `SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2`,
+      `SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 FOR SHARE`,
       [orgId, userId],
     );
     return row?.role ?? null;
@@ -119,17 +144,22 @@ export class OrganizationsRepository {
    * `roleOf` for the caller, with their session checked in the same statement: the
    * SECURITY DEFINER `session_is_live` answers only that, so worklane_app reads no
    * session table and the guard chain pays no extra round trip.
+   *
+   * With `lockOrg` (writes), the same statement takes the org row first (key share:
+   * renames pass, a deletion waits), so every tenant write locks in one order — org, then
+   * the rest — and an org deletion either waits for it or goes first, after which this
+   * finds no org (no role). Reads take no lock: a row lock is a write to the page.
    */
   async callerRole(
     em: EntityManager,
     orgId: string,
     userId: string,
     sessionId: string,
+    { lockOrg }: { lockOrg: boolean },
   ): Promise<{ role: OrgRole | null; sessionLive: boolean }> {
     const row = await one<{ role: OrgRole | null; live: boolean }>(
       em,
-      `SELECT session_is_live($2, $3) AS live,
-              (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`,
+      lockOrg ? CALLER_ROLE_LOCKING_ORG : CALLER_ROLE,
       [orgId, userId, sessionId],
     );
     return { role: row?.role ?? null, sessionLive: row?.live === true };
@@ -149,11 +179,19 @@ export class OrganizationsRepository {
     return owners.map((o) => o.user_id);
   }
 
-  findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberRow | undefined> {
+  /**
+   * A member about to change or go, locked: an assignment to them (which reads their role
+   * under a share lock) either finishes first or waits and then sees the change.
+   */
+  findMemberForUpdate(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+  ): Promise<MemberRow | undefined> {
     return one<MemberRow>(
       em,
       `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 AND m.user_id = $2`,
+        WHERE m.org_id = $1 AND m.user_id = $2 FOR UPDATE OF m`,
       [orgId, userId],
     );
   }

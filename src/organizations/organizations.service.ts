@@ -66,11 +66,15 @@ export class OrganizationsService {
     });
   }
 
-  /** Everything of the org goes; the event is published first, while the org still exists. */
+  /**
+   * Everything of the org goes; the event is published first, while the org still exists.
+   * The org row is locked before anything else, the order every tenant write keeps (the
+   * membership guard holds it): in-flight writes finish first, later ones find no org.
+   */
   async delete(): Promise<void> {
     const { orgId, userId } = RequestContext.tenant();
     await this.uow.run(async (em) => {
-      const org = await this.repo.findOrg(em, orgId);
+      const org = await this.repo.lockOrg(em, orgId);
       if (!org) throw new NotFound('organization');
       await this.events.publish(new OrgDeleted(orgId, userId, org.name));
       await this.repo.deleteOrg(em, orgId);

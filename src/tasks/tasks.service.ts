@@ -187,7 +187,12 @@ export class TasksService implements OnModuleInit {
     });
   }
 
-  /** The foreign key guarantees membership; the rule "not a viewer" is ours. */
+  /**
+   * The foreign key guarantees membership; the rule "not a viewer" is ours. The role is
+   * read under a share lock, held until commit: a removal of the assignee (which locks
+   * their membership first) waits for this assignment and then unassigns it with its
+   * entry, or goes first, and then this finds no member (400).
+   */
   private async assertAssignable(em: EntityManager, userId: string): Promise<void> {
     const role = await this.memberships.roleOf(em, RequestContext.tenant().orgId, userId);
     if (!mayBeAssigned(role)) {

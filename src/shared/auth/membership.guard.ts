@@ -23,6 +23,8 @@ export { isUuid } from '../uuid';
 
 const ALLOWED_ROLES = 'worklane:allowed-roles';
 
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Link 2 of the guard chain. Opens the request's transaction scoped to `:orgId` (role
  * worklane_app, `app.org_id` and `app.user_id` set), loads the caller's membership in it
@@ -56,11 +58,15 @@ export class MembershipGuard implements CanActivate {
       userId: state.user.id,
     });
     // The session check rides on the membership query: revocation bites at once, for free.
+    // A write also takes a key-share lock on the org row there, held until the request
+    // ends: every writer takes the org first, so an org deletion waits for it or wins
+    // (then: 404). Reads lock nothing: they see a snapshot and block no deletion.
     const { role, sessionLive } = await this.directory.callerMembership(
       state.transaction.manager,
       orgId,
       state.user.id,
       state.user.sessionId,
+      { lockOrg: !READ_METHODS.has(request.method) },
     );
     if (!sessionLive) throw new Unauthenticated('The session has ended. Sign in again.');
     if (!role) throw new NotFound('organization');

@@ -20,6 +20,7 @@ export interface MembershipDirectory {
     orgId: string,
     userId: string,
     sessionId: string,
+    options: { lockOrg: boolean },
   ): Promise<{ role: OrgRole | null; sessionLive: boolean }>;
   /**
    * A user's own memberships across orgs; runs in a transaction with no org set, where the
