@@ -1,57 +1,43 @@
 import { Optional } from '../../shared/http/dto';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
 import { OrgRole } from '../../shared/database/request-context';
-import {
-  ApiDateTime,
-  ApiEnum,
-  ApiInteger,
-  ApiString,
-  ApiUuid,
-  FieldOptions,
-} from '../../shared/http/openapi';
 import type { InviteRow } from '../invites.repository';
 import { ROLES } from './organization.dto';
 
-const ApiInviteEmail = (options: FieldOptions = {}) =>
-  ApiString({ format: 'email', maxLength: 254, ...options });
-const ApiInviteRole = () => ApiEnum(ROLES, { description: 'owner only when the caller is an owner' });
-const ApiMaxUses = (options: FieldOptions = {}) =>
-  ApiInteger({ minimum: 1, maximum: 1000, description: 'How many may join with it', ...options });
-const ApiExpiresInHours = () =>
-  ApiInteger({
-    required: false,
-    minimum: 1,
-    maximum: 720,
-    description: 'Default: INVITE_TTL_HOURS (7 days)',
-  });
-
 /**
  * With `email`: an email invite for that address (single use). Without: a shareable
- * link code, usable `maxUses` times, returned once in the response. The document
- * describes the two shapes (EmailInviteDto, LinkInviteDto: documentation only) as a oneOf; this class is the
- * one the validation pipe runs, and the service refuses a mix of the two.
+ * link code, usable `maxUses` times, returned once in the response.
  */
 export class CreateInviteDto {
-  @ApiInviteEmail({ required: false, description: 'Send an email invite to this address' })
+  @ApiPropertyOptional({ description: 'Send an email invite to this address' })
   @Optional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail()
   @MaxLength(254)
   email?: string;
 
-  @ApiInviteRole()
+  @ApiProperty({ enum: ROLES, description: 'owner only when the caller is an owner' })
   @IsIn(ROLES)
   role!: OrgRole;
 
-  @ApiMaxUses({ required: false, description: 'Link invites only: how many may join with it' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    description: 'Link invites only: how many may join with it',
+  })
   @Optional()
   @IsInt()
   @Min(1)
   @Max(1000)
   maxUses?: number;
 
-  @ApiExpiresInHours()
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 720,
+    description: 'Default: INVITE_TTL_HOURS (7 days)',
+  })
   @Optional()
   @IsInt()
   @Min(1)
@@ -59,28 +45,7 @@ export class CreateInviteDto {
   expiresInHours?: number;
 }
 
-/** An email invite: the token goes to that address, single use. */
-export class EmailInviteDto {
-  @ApiInviteEmail({ description: 'Send the invite to this address' })
-  email!: string;
-  @ApiInviteRole()
-  role!: OrgRole;
-  @ApiExpiresInHours()
-  expiresInHours?: number;
-}
-
-/** A link invite: a code usable `maxUses` times, returned once. */
-export class LinkInviteDto {
-  @ApiInviteRole()
-  role!: OrgRole;
-  @ApiMaxUses()
-  maxUses!: number;
-  @ApiExpiresInHours()
-  expiresInHours?: number;
-}
-
 export class AcceptInviteDto {
-  @ApiString({ minLength: 1, maxLength: 200 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -88,23 +53,18 @@ export class AcceptInviteDto {
 }
 
 export class InviteResponse {
-  @ApiUuid()
   id!: string;
-  @ApiEnum(['email', 'link'])
+  @ApiProperty({ enum: ['email', 'link'] })
   kind!: 'email' | 'link';
-  @ApiString({ format: 'email', nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   email!: string | null;
-  @ApiEnum(ROLES)
+  @ApiProperty({ enum: ROLES })
   role!: OrgRole;
-  @ApiInteger({ minimum: 1 })
   maxUses!: number;
-  @ApiInteger({ minimum: 0 })
   uses!: number;
-  @ApiDateTime()
   expiresAt!: Date;
-  @ApiDateTime()
   createdAt!: Date;
-  @ApiUuid({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   createdBy!: string | null;
 
   static of(row: InviteRow): InviteResponse {
@@ -123,22 +83,18 @@ export class InviteResponse {
 }
 
 export class CreatedInviteResponse extends InviteResponse {
-  @ApiString({
-    required: false,
-    description: 'Link invites only, and only in this response: the code to share',
-  })
+  /** Link invites only, and only in this response: the code to share. */
+  @ApiPropertyOptional()
   token?: string;
-  @ApiString({ required: false, description: 'Link invites only: the accept link built from APP_URL' })
+  /** Link invites only: the accept link built from APP_URL. */
+  @ApiPropertyOptional()
   url?: string;
 }
 
 export class AcceptedInviteResponse {
-  @ApiUuid()
   orgId!: string;
-  @ApiString()
   orgName!: string;
-  @ApiEnum(ROLES)
+  @ApiProperty({ enum: ROLES })
   role!: OrgRole;
-  @ApiDateTime()
   joinedAt!: Date;
 }

@@ -1,18 +1,14 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { OrgRole } from '../../shared/database/request-context';
-import { ApiDateTime, ApiEnum, ApiString, ApiUuid } from '../../shared/http/openapi';
 import type { MemberRow, OrgRow } from '../organizations.repository';
-import { ROLES } from './organization.dto';
 
 export class OrganizationResponse {
-  @ApiUuid()
   id!: string;
-  @ApiString()
   name!: string;
-  @ApiEnum(ROLES, { description: "The caller's role in this org" })
+  /** The caller's role in this org. */
+  @ApiProperty({ enum: ['owner', 'admin', 'member', 'viewer'] })
   role!: OrgRole;
-  @ApiDateTime()
   createdAt!: Date;
-  @ApiDateTime()
   updatedAt!: Date;
 
   static of(org: OrgRow, role: OrgRole): OrganizationResponse {
@@ -27,15 +23,11 @@ export class OrganizationResponse {
 }
 
 export class MemberResponse {
-  @ApiUuid()
   userId!: string;
-  @ApiString()
   name!: string;
-  @ApiString({ format: 'email' })
   email!: string;
-  @ApiEnum(ROLES)
+  @ApiProperty({ enum: ['owner', 'admin', 'member', 'viewer'] })
   role!: OrgRole;
-  @ApiDateTime()
   joinedAt!: Date;
 
   static of(row: MemberRow): MemberResponse {
