@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from './shared/logging/app-logger';
 import { ProblemDocument } from './shared/http/problem.response';
 import { validationPipe } from './shared/http/validation';
 import { trustProxyOf, validateEnv } from './shared/config/env';
@@ -49,7 +49,7 @@ export function createAdapter(): FastifyAdapter {
       return id;
     },
     bodyLimit: 1024 * 1024,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
@@ -57,7 +57,7 @@ export function createAdapter(): FastifyAdapter {
 
 /** Everything main.ts and the e2e tests share: the app exactly as it runs. */
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/ready'] });
   registerJsonParser(app.getHttpAdapter() as FastifyAdapter, 'api/v1');
   app.useGlobalPipes(validationPipe());

@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './bootstrap';
+import { jwtSecretKind } from './shared/auth/jwt-key';
 import { Env } from './shared/config/env';
+import { AppLogger } from './shared/logging/app-logger';
 
 async function main() {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(), {
@@ -16,7 +19,22 @@ async function main() {
   const port = config.get('PORT', { infer: true });
   await app.listen(port, host);
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
-  console.log(`Worklane API on ${url}/api/v1 — docs at ${url}/docs`);
+  app
+    .get(AppLogger)
+    .log(
+      `Worklane API on ${url}/api/v1 · docs ${url}/docs · ${databaseOf(config)} · ${jwtSecretKind()}`,
+      'Worklane',
+    );
+}
+
+/** The database in use, without credentials. */
+function databaseOf(config: ConfigService<Env, true>): string {
+  const databaseUrl = config.get('DATABASE_URL', { infer: true });
+  if (!databaseUrl) {
+    return `embedded PostgreSQL, data in ${resolve(config.get('EMBEDDED_DB_DIR', { infer: true }))}`;
+  }
+  const { hostname, port, pathname } = new URL(databaseUrl);
+  return `PostgreSQL at ${hostname}:${port || 5432}${pathname}`;
 }
 
 void main();

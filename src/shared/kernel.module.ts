@@ -7,6 +7,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { Env, validateEnv } from './config/env';
+import { AppLogger, PRETTY_TRANSPORT, prettyLogs } from './logging/app-logger';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { jwtModuleOptions } from './auth/jwt-key';
 import { JwtStrategy } from './auth/jwt.strategy';
@@ -29,6 +30,9 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
         forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.get('LOG_LEVEL', { infer: true }),
+          ...(prettyLogs(config.get('LOG_FORMAT', { infer: true }), config.get('NODE_ENV'))
+            ? { transport: PRETTY_TRANSPORT }
+            : {}),
           genReqId: (req) => String(req.headers['x-request-id']),
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           customProps: () => ({ service: 'worklane' }),
@@ -68,7 +72,8 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    AppLogger,
   ],
-  exports: [],
+  exports: [AppLogger],
 })
 export class KernelModule {}

@@ -54,6 +54,12 @@ export function resolveJwtSecret(env: { JWT_SECRET?: string; JWT_SECRET_FILE: st
 }
 
 const keys = new Map<string, KeyObject>();
+let secretKind = 'JWT secret not resolved yet';
+
+/** Which kind of JWT secret is in use, for the start-up line. */
+export function jwtSecretKind(): string {
+  return secretKind;
+}
 
 /** The key for this configuration, resolved (and the kind logged) once per process. */
 export function jwtKeyFor(config: ConfigService): KeyObject {
@@ -65,13 +71,13 @@ export function jwtKeyFor(config: ConfigService): KeyObject {
   let key = keys.get(id);
   if (!key) {
     const resolved = resolveJwtSecret(env);
-    new Logger('JwtSecret').log(
+    secretKind =
       resolved.source === 'environment'
-        ? 'JWT secret: from the environment (JWT_SECRET)'
+        ? 'JWT secret from JWT_SECRET'
         : resolved.source === 'generated'
-          ? `JWT secret: generated and stored at ${resolved.path}`
-          : `JWT secret: loaded from ${resolved.path}`,
-    );
+          ? `JWT secret generated into ${resolved.path}`
+          : `JWT secret generated earlier, in ${resolved.path}`;
+    new Logger('JwtSecret').debug(secretKind);
     key = jwtKey(resolved.secret);
     keys.set(id, key);
   }

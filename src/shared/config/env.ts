@@ -153,6 +153,10 @@ export class Env {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
+  /** `pretty` lines for people, `json` for machines; `auto`: pretty on a terminal outside production. */
+  @IsIn(['auto', 'pretty', 'json'])
+  LOG_FORMAT: 'auto' | 'pretty' | 'json' = 'auto';
+
   // --- HTTP server limits and the CSV export (durations in milliseconds) ---
 
   /** Time a client has to send a whole request (headers and body); 408 and closed after. */
