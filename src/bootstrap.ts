@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { AppLogger } from './shared/logging/app-logger';
+import { finishDocument } from './shared/http/openapi';
 import { ProblemDocument } from './shared/http/problem.response';
 import { validationPipe } from './shared/http/validation';
 import { trustProxyOf, validateEnv } from './shared/config/env';
@@ -76,12 +77,16 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     .setTitle('Worklane API')
     .setDescription(
       'Multi-tenant work management. Every error answers application/problem+json (RFC 9457). ' +
-        'Lists are keyset-paginated: `limit` (≤ 100) and the opaque `cursor` from `nextCursor`.',
+        'Lists are keyset-paginated: `limit` (≤ 100) and the opaque `cursor` from `nextCursor`. ' +
+        'Request bodies take exactly the documented fields (an unknown one is a 400), and no ' +
+        'string of a body, query or header may hold a NUL character (U+0000).',
     )
     .setVersion('1')
     .addBearerAuth()
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDocument] });
+  const document = finishDocument(
+    SwaggerModule.createDocument(app, config, { extraModels: [ProblemDocument] }),
+  );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

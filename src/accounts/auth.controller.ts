@@ -1,15 +1,10 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser } from '../shared/auth/current-user.decorator';
 import { Public } from '../shared/auth/public.decorator';
 import type { AuthenticatedUser } from '../shared/database/request-context';
+import { ApiThrottled } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthThrottlerGuard, ThrottleByFamily } from './auth-throttler.guard';
@@ -28,10 +23,13 @@ export class AuthController {
   @Post('register')
   @Public()
   @UseGuards(AuthThrottlerGuard)
-  @ApiOperation({ summary: 'Create an account (and, with inviteToken, join the inviting org)' })
+  @ApiOperation({
+    operationId: 'register',
+    summary: 'Create an account (and, with inviteToken, join the inviting org)',
+  })
   @ApiResponse({ status: 201, type: AuthResponse })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
-  @ProblemResponses(400, 403, 409, 410)
+  @ApiThrottled('default')
+  @ProblemResponses(400, 403, 404, 409, 410)
   register(@Body() body: RegisterDto, @Req() req: FastifyRequest): Promise<AuthResponse> {
     return this.auth.register(body, client(req));
   }
@@ -40,9 +38,9 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @UseGuards(AuthThrottlerGuard)
-  @ApiOperation({ summary: 'Sign in; starts a new session (one per device)' })
+  @ApiOperation({ operationId: 'login', summary: 'Sign in; starts a new session (one per device)' })
   @ApiResponse({ status: 200, type: AuthResponse })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
+  @ApiThrottled('default')
   @ProblemResponses(400, 401)
   login(@Body() body: LoginDto, @Req() req: FastifyRequest): Promise<AuthResponse> {
     return this.auth.login(body, client(req));
@@ -54,12 +52,13 @@ export class AuthController {
   @ThrottleByFamily()
   @UseGuards(AuthThrottlerGuard)
   @ApiOperation({
+    operationId: 'refreshTokens',
     summary: 'Trade a refresh token for a new pair',
     description:
       'The presented token is spent. Presenting a spent token revokes its whole session (401).',
   })
   @ApiResponse({ status: 200, type: TokenPairResponse })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After' })
+  @ApiThrottled('default')
   @ProblemResponses(400, 401)
   refresh(@Body() body: RefreshDto): Promise<TokenPairResponse> {
     return this.auth.refresh(body.refreshToken);
@@ -68,7 +67,7 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: "End the refresh token's session (this device)" })
+  @ApiOperation({ operationId: 'logout', summary: "End the refresh token's session (this device)" })
   @ApiResponse({ status: 204 })
   @ProblemResponses(400)
   logout(@Body() body: RefreshDto): Promise<void> {
@@ -78,7 +77,10 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'End every session of the caller (all devices)' })
+  @ApiOperation({
+    operationId: 'logoutAll',
+    summary: 'End every session of the caller (all devices)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401)
   logoutAll(@CurrentUser() user: AuthenticatedUser): Promise<void> {

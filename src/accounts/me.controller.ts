@@ -14,7 +14,7 @@ export class MeController {
   constructor(private readonly profile: ProfileService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The caller and their memberships' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The caller and their memberships' })
   @ApiResponse({ status: 200, type: MeResponse })
   @ProblemResponses(401)
   me(@CurrentUser() user: AuthenticatedUser): Promise<MeResponse> {
@@ -22,7 +22,7 @@ export class MeController {
   }
 
   @Patch()
-  @ApiOperation({ summary: 'Change name or email' })
+  @ApiOperation({ operationId: 'updateMe', summary: 'Change name or email' })
   @ApiResponse({ status: 200, type: UserResponse })
   @ProblemResponses(400, 401, 409)
   update(@CurrentUser() user: AuthenticatedUser, @Body() body: UpdateMeDto): Promise<UserResponse> {
@@ -31,7 +31,10 @@ export class MeController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Change password; ends every other session' })
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change password; ends every other session',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(400, 401, 403)
   changePassword(

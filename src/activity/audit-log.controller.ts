@@ -17,7 +17,10 @@ export class AuditLogController {
 
   @Get()
   @AllowRoles(...READ_AUDIT_LOG)
-  @ApiOperation({ summary: 'The org’s audit log, newest first (owner, admin)' })
+  @ApiOperation({
+    operationId: 'listAuditLog',
+    summary: 'The org’s audit log, newest first (owner, admin)',
+  })
   @ApiResponse({ status: 200, type: PageOf(AuditEntryResponse) })
   @ProblemResponses(400, 401, 403, 404)
   list(@Query() query: AuditLogQuery): Promise<Page<AuditEntryResponse>> {

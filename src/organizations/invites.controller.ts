@@ -11,26 +11,39 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiExtraModels,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { CurrentUser } from '../shared/auth/current-user.decorator';
 import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import type { AuthenticatedUser } from '../shared/database/request-context';
 import { IdParam } from '../shared/http/id-param.pipe';
 import { Page, PageOf, PageQuery } from '../shared/http/pagination';
+import { ApiThrottled } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import {
   AcceptedInviteResponse,
   AcceptInviteDto,
   CreatedInviteResponse,
   CreateInviteDto,
+  EmailInviteDto,
   InviteResponse,
+  LinkInviteDto,
 } from './dto/invite.dto';
 import { InvitesThrottlerGuard } from './invites-throttler.guard';
 import { InvitesService } from './invites.service';
 import { OrgPermissions } from './organization.policy';
 
 @ApiTags('invites')
+@ApiExtraModels(EmailInviteDto, LinkInviteDto)
 @TenantRoute()
 @Controller('orgs/:orgId/invites')
 export class OrgInvitesController {
@@ -42,20 +55,30 @@ export class OrgInvitesController {
   @SkipThrottle({ default: true })
   @UseGuards(InvitesThrottlerGuard)
   @ApiOperation({
+    operationId: 'createInvite',
     summary: 'Invite by email, or make a shareable link code',
     description:
       'With `email`: the invite is emailed (single use). Without: a link code usable `maxUses` times, returned ' +
       'only in this response. A new email invite replaces a pending one to the same address.',
   })
+  @ApiBody({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(EmailInviteDto) }, { $ref: getSchemaPath(LinkInviteDto) }],
+    },
+  })
   @ApiResponse({ status: 201, type: CreatedInviteResponse })
-  @ProblemResponses(400, 401, 403, 404, 409, 429, 503)
+  @ApiThrottled('invites')
+  @ProblemResponses(400, 401, 403, 404, 409, 503)
   create(@Body() body: CreateInviteDto): Promise<CreatedInviteResponse> {
     return this.invites.create(body);
   }
 
   @Get()
   @AllowRoles(...OrgPermissions.manageInvites)
-  @ApiOperation({ summary: 'Pending invites (not revoked, used up or expired), newest first' })
+  @ApiOperation({
+    operationId: 'listInvites',
+    summary: 'Pending invites (not revoked, used up or expired), newest first',
+  })
   @ApiResponse({ status: 200, type: PageOf(InviteResponse) })
   @ProblemResponses(400, 401, 403, 404)
   list(@Query() query: PageQuery): Promise<Page<InviteResponse>> {
@@ -66,7 +89,7 @@ export class OrgInvitesController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...OrgPermissions.manageInvites)
   @ApiParam({ name: 'inviteId', format: 'uuid' })
-  @ApiOperation({ summary: 'Revoke an invite' })
+  @ApiOperation({ operationId: 'revokeInvite', summary: 'Revoke an invite' })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404)
   revoke(@Param('inviteId', new IdParam('invite')) inviteId: string): Promise<void> {
@@ -85,13 +108,15 @@ export class InvitesController {
   @SkipThrottle({ default: true })
   @UseGuards(InvitesThrottlerGuard)
   @ApiOperation({
+    operationId: 'acceptInvite',
     summary: 'Join an org with an invite token',
     description:
       'Unknown token 404; expired or revoked 410; used up or already a member 409; an email invite for another ' +
       'address 403.',
   })
   @ApiResponse({ status: 200, type: AcceptedInviteResponse })
-  @ProblemResponses(400, 401, 403, 404, 409, 410, 429)
+  @ApiThrottled('invites')
+  @ProblemResponses(400, 401, 403, 404, 409, 410)
   accept(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: AcceptInviteDto,

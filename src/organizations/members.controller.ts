@@ -28,7 +28,7 @@ export class MembersController {
 
   @Get('members')
   @AllowRoles(...OrgPermissions.read)
-  @ApiOperation({ summary: 'Members of the org, oldest first' })
+  @ApiOperation({ operationId: 'listMembers', summary: 'Members of the org, oldest first' })
   @ApiResponse({ status: 200, type: PageOf(MemberResponse) })
   @ProblemResponses(400, 401, 404)
   list(@Query() query: PageQuery): Promise<Page<MemberResponse>> {
@@ -39,6 +39,7 @@ export class MembersController {
   @AllowRoles(...OrgPermissions.manageMembers)
   @ApiParam({ name: 'userId', format: 'uuid' })
   @ApiOperation({
+    operationId: 'changeMemberRole',
     summary: 'Change a member’s role',
     description:
       'Owners may set any role (promoting another member to owner hands ownership over). Admins move people ' +
@@ -57,7 +58,10 @@ export class MembersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...OrgPermissions.manageMembers)
   @ApiParam({ name: 'userId', format: 'uuid' })
-  @ApiOperation({ summary: 'Remove a member (admins: not an owner; never the last owner)' })
+  @ApiOperation({
+    operationId: 'removeMember',
+    summary: 'Remove a member (admins: not an owner; never the last owner)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404, 409)
   remove(@Param('userId', new IdParam('member')) userId: string): Promise<void> {
@@ -67,7 +71,10 @@ export class MembersController {
   @Post('leave')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...OrgPermissions.leave)
-  @ApiOperation({ summary: 'Leave the org (not as its last owner)' })
+  @ApiOperation({
+    operationId: 'leaveOrganization',
+    summary: 'Leave the org (not as its last owner)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 404, 409)
   leave(): Promise<void> {

@@ -29,7 +29,10 @@ export class OrganizationsController {
 
   @Post()
   @Idempotent()
-  @ApiOperation({ summary: 'Create an org; the caller becomes its owner' })
+  @ApiOperation({
+    operationId: 'createOrganization',
+    summary: 'Create an org; the caller becomes its owner',
+  })
   @ApiResponse({ status: 201, type: OrganizationResponse })
   @ProblemResponses(400, 401)
   create(
@@ -40,7 +43,10 @@ export class OrganizationsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The caller's orgs, with the caller's role in each" })
+  @ApiOperation({
+    operationId: 'listOrganizations',
+    summary: "The caller's orgs, with the caller's role in each",
+  })
   @ApiResponse({ status: 200, type: PageOf(OrganizationResponse) })
   @ProblemResponses(400, 401)
   list(
@@ -59,7 +65,7 @@ export class OrganizationController {
 
   @Get()
   @AllowRoles(...OrgPermissions.read)
-  @ApiOperation({ summary: 'The org, with the caller’s role' })
+  @ApiOperation({ operationId: 'getOrganization', summary: 'The org, with the caller’s role' })
   @ApiResponse({ status: 200, type: OrganizationResponse })
   @ProblemResponses(401, 404)
   get(): Promise<OrganizationResponse> {
@@ -68,7 +74,7 @@ export class OrganizationController {
 
   @Patch()
   @AllowRoles(...OrgPermissions.rename)
-  @ApiOperation({ summary: 'Rename the org (owner, admin)' })
+  @ApiOperation({ operationId: 'renameOrganization', summary: 'Rename the org (owner, admin)' })
   @ApiResponse({ status: 200, type: OrganizationResponse })
   @ProblemResponses(400, 401, 403, 404)
   rename(@Body() body: RenameOrganizationDto): Promise<OrganizationResponse> {
@@ -78,7 +84,10 @@ export class OrganizationController {
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...OrgPermissions.delete)
-  @ApiOperation({ summary: 'Delete the org and everything in it (owner)' })
+  @ApiOperation({
+    operationId: 'deleteOrganization',
+    summary: 'Delete the org and everything in it (owner)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404)
   delete(): Promise<void> {

@@ -34,7 +34,7 @@ export class ProjectsController {
   @Post()
   @Idempotent()
   @AllowRoles(...ProjectPermissions.write)
-  @ApiOperation({ summary: 'Create a project (owner, admin)' })
+  @ApiOperation({ operationId: 'createProject', summary: 'Create a project (owner, admin)' })
   @ApiResponse({ status: 201, type: ProjectResponse })
   @ProblemResponses(400, 401, 403, 404, 409, 422)
   create(@Body() body: CreateProjectDto): Promise<ProjectResponse> {
@@ -43,7 +43,10 @@ export class ProjectsController {
 
   @Get()
   @AllowRoles(...ProjectPermissions.read)
-  @ApiOperation({ summary: 'Projects, oldest first; archived ones only with archived=true' })
+  @ApiOperation({
+    operationId: 'listProjects',
+    summary: 'Projects, oldest first; archived ones only with archived=true',
+  })
   @ApiResponse({ status: 200, type: PageOf(ProjectResponse) })
   @ProblemResponses(400, 401, 404)
   list(@Query() query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
@@ -59,7 +62,7 @@ export class ProjectController {
 
   @Get()
   @AllowRoles(...ProjectPermissions.read)
-  @ApiOperation({ summary: 'One project' })
+  @ApiOperation({ operationId: 'getProject', summary: 'One project' })
   @ApiResponse({ status: 200, type: ProjectResponse })
   @ProblemResponses(401, 404)
   get(@CurrentProject() project: ProjectRow): ProjectResponse {
@@ -68,7 +71,10 @@ export class ProjectController {
 
   @Patch()
   @AllowRoles(...ProjectPermissions.write)
-  @ApiOperation({ summary: 'Rename, describe, archive or unarchive (owner, admin)' })
+  @ApiOperation({
+    operationId: 'updateProject',
+    summary: 'Rename, describe, archive or unarchive (owner, admin)',
+  })
   @ApiResponse({ status: 200, type: ProjectResponse })
   @ProblemResponses(400, 401, 403, 404, 409)
   update(
@@ -81,7 +87,10 @@ export class ProjectController {
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...ProjectPermissions.write)
-  @ApiOperation({ summary: 'Delete the project and its tasks (owner, admin)' })
+  @ApiOperation({
+    operationId: 'deleteProject',
+    summary: 'Delete the project and its tasks (owner, admin)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404)
   delete(@CurrentProject() project: ProjectRow): Promise<void> {

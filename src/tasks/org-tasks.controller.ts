@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Query, Req, StreamableFile } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import { RequestContext } from '../shared/database/request-context';
 import { Page, PageOf } from '../shared/http/pagination';
@@ -30,7 +30,10 @@ export class OrgTasksController {
 
   @Get('tasks')
   @AllowRoles(...TaskPermissions.read)
-  @ApiOperation({ summary: 'Tasks across the org’s projects (assigneeId=me: my tasks)' })
+  @ApiOperation({
+    operationId: 'listOrgTasks',
+    summary: 'Tasks across the org’s projects (assigneeId=me: my tasks)',
+  })
   @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
   @ProblemResponses(400, 401, 404)
   list(@Query() query: ListOrgTasksQuery): Promise<Page<TaskResponse>> {
@@ -46,9 +49,38 @@ export class OrgTasksController {
   @AllowRoles(...TaskPermissions.export)
   @Header('content-type', 'text/csv; charset=utf-8')
   @Header('content-disposition', 'attachment; filename="tasks.csv"')
-  @ApiProduces('text/csv')
-  @ApiOperation({ summary: 'The filtered task list as CSV, streamed (owner, admin)' })
-  @ApiResponse({ status: 200, description: 'text/csv' })
+  @ApiOperation({
+    operationId: 'exportTasks',
+    summary: 'The filtered task list as CSV, streamed (owner, admin)',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'A header row, then one row per task (RFC 4180, UTF-8)',
+    content: {
+      'text/csv': {
+        schema: {
+          type: 'string',
+          description: 'Starts with the header row',
+          pattern:
+            '^id,projectId,title,status,priority,assigneeId,dueDate,createdBy,createdAt,updatedAt,completedAt\\r\\n',
+        },
+      },
+    },
+    headers: {
+      'Content-Disposition': {
+        required: true,
+        schema: { type: 'string', example: 'attachment; filename="tasks.csv"' },
+      },
+    },
+  })
+  @ApiResponse({
+    status: 429,
+    description: 'The org already runs as many exports as allowed; retry after Retry-After',
+    content: {
+      'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDocument' } },
+    },
+    headers: { 'Retry-After': { required: true, schema: { type: 'string', pattern: '^\\d+$' } } },
+  })
   @ProblemResponses(400, 401, 403, 404)
   export(@Query() query: ExportTasksQuery, @Req() request: FastifyRequest): StreamableFile {
     // HEAD: the headers only, without a cursor or a slot (the request transaction commits).
@@ -61,7 +93,10 @@ export class OrgTasksController {
 
   @Get('stats')
   @AllowRoles(...TaskPermissions.read)
-  @ApiOperation({ summary: 'Dashboard counts (one SQL query), optionally for one project' })
+  @ApiOperation({
+    operationId: 'getStats',
+    summary: 'Dashboard counts (one SQL query), optionally for one project',
+  })
   @ApiResponse({ status: 200, type: StatsResponse })
   @ProblemResponses(400, 401, 404)
   getStats(@Query() query: StatsQuery): Promise<StatsResponse> {

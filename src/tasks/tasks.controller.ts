@@ -18,6 +18,7 @@ import { AuditLogService } from '../activity/audit-log.service';
 import { AllowRoles } from '../shared/auth/membership.guard';
 import { RequestContext } from '../shared/database/request-context';
 import { Page, PageOf, PageQuery } from '../shared/http/pagination';
+import { CREATED_ETAG_HEADER, ETAG_HEADER } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { CurrentProject, ProjectRoute } from '../projects/project.guard';
 import type { ProjectRow } from '../projects/projects.repository';
@@ -52,9 +53,10 @@ export class ProjectTasksController {
   @Idempotent()
   @AllowRoles(...TaskPermissions.create)
   @ApiOperation({
+    operationId: 'createTask',
     summary: 'Create a task (owner, admin, member); the ETag header carries its version',
   })
-  @ApiResponse({ status: 201, type: TaskResponse })
+  @ApiResponse({ status: 201, type: TaskResponse, headers: { ETag: CREATED_ETAG_HEADER } })
   @ProblemResponses(400, 401, 403, 404, 409, 422)
   async create(
     @CurrentProject() project: ProjectRow,
@@ -68,7 +70,10 @@ export class ProjectTasksController {
 
   @Get()
   @AllowRoles(...TaskPermissions.read)
-  @ApiOperation({ summary: 'Tasks of the project: filters, sorts, keyset pages' })
+  @ApiOperation({
+    operationId: 'listTasks',
+    summary: 'Tasks of the project: filters, sorts, keyset pages',
+  })
   @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
   @ProblemResponses(400, 401, 404)
   list(
@@ -96,8 +101,11 @@ export class TaskController {
 
   @Get()
   @AllowRoles(...TaskPermissions.read)
-  @ApiOperation({ summary: 'One task; the ETag header carries its version' })
-  @ApiResponse({ status: 200, type: TaskResponse })
+  @ApiOperation({
+    operationId: 'getTask',
+    summary: 'One task; the ETag header carries its version',
+  })
+  @ApiResponse({ status: 200, type: TaskResponse, headers: { ETag: ETAG_HEADER } })
   @ProblemResponses(401, 404)
   get(@CurrentTask() task: TaskRow, @Res({ passthrough: true }) reply: FastifyReply): TaskResponse {
     void reply.header('etag', etag(task));
@@ -112,10 +120,11 @@ export class TaskController {
     description: 'The ETag you read; stale → 412, nothing changed',
   })
   @ApiOperation({
+    operationId: 'updateTask',
     summary: 'Update a task',
     description: 'Owners and admins: any task. Members: tasks they created or are assigned to.',
   })
-  @ApiResponse({ status: 200, type: TaskResponse })
+  @ApiResponse({ status: 200, type: TaskResponse, headers: { ETag: ETAG_HEADER } })
   @ProblemResponses(400, 401, 403, 404, 412)
   async update(
     @CurrentTask() task: TaskRow,
@@ -131,7 +140,10 @@ export class TaskController {
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowRoles(...TaskPermissions.write)
-  @ApiOperation({ summary: 'Delete a task (owners, admins; members: tasks they created)' })
+  @ApiOperation({
+    operationId: 'deleteTask',
+    summary: 'Delete a task (owners, admins; members: tasks they created)',
+  })
   @ApiResponse({ status: 204 })
   @ProblemResponses(401, 403, 404)
   delete(@CurrentTask() task: TaskRow): Promise<void> {
@@ -140,7 +152,10 @@ export class TaskController {
 
   @Get('activity')
   @AllowRoles(...TaskPermissions.read)
-  @ApiOperation({ summary: 'The task’s history from the audit log, newest first (any member)' })
+  @ApiOperation({
+    operationId: 'listTaskActivity',
+    summary: 'The task’s history from the audit log, newest first (any member)',
+  })
   @ApiResponse({ status: 200, type: PageOf(TaskActivityResponse) })
   @ProblemResponses(400, 401, 404)
   async activity(

@@ -1,5 +1,6 @@
 import { Optional, Trim } from '../../shared/http/dto';
 import { IsByteLength, IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { ApiString, NOT_BLANK } from '../../shared/http/openapi';
 
 /**
  * bcrypt reads only the first 72 bytes of a password: anything after them would not count,
@@ -12,25 +13,41 @@ const MaxPasswordBytes = () =>
       `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
   });
 
+/** A new password: 8–128 characters and at most 72 bytes in UTF-8 (so at most 72 characters). */
+const ApiNewPassword = () =>
+  ApiString({
+    minLength: 8,
+    maxLength: PASSWORD_MAX_BYTES,
+    description: `8 characters or more, at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`,
+  });
+const ApiEmail = (required = true, description?: string) =>
+  ApiString({ required, format: 'email', maxLength: 254, description });
+
 export class RegisterDto {
-  /** Case does not matter: stored lower-cased. */
+  @ApiEmail(true, 'Case does not matter: stored lower-cased')
   @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
 
-  /** 8–128 characters and at most 72 bytes in UTF-8. */
+  @ApiNewPassword()
   @IsString()
   @Length(8, 128)
   @MaxPasswordBytes()
   password!: string;
 
+  @ApiString({ minLength: 1, maxLength: 100, pattern: NOT_BLANK })
   @Trim()
   @IsString()
   @Length(1, 100)
   name!: string;
 
-  /** An invite token: the new account joins that org in the same transaction. */
+  @ApiString({
+    required: false,
+    minLength: 1,
+    maxLength: 200,
+    description: 'An invite token: the new account joins that org in the same transaction',
+  })
   @Optional()
   @IsString()
   @IsNotEmpty()
@@ -39,11 +56,13 @@ export class RegisterDto {
 }
 
 export class LoginDto {
+  @ApiEmail()
   @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
 
+  @ApiString({ minLength: 1, maxLength: 128 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
@@ -51,6 +70,7 @@ export class LoginDto {
 }
 
 export class RefreshDto {
+  @ApiString({ minLength: 1, maxLength: 200 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -58,12 +78,14 @@ export class RefreshDto {
 }
 
 export class UpdateMeDto {
+  @ApiString({ required: false, minLength: 1, maxLength: 100, pattern: NOT_BLANK })
   @Optional()
   @Trim()
   @IsString()
   @Length(1, 100)
   name?: string;
 
+  @ApiEmail(false, 'Applies once the new address confirms it')
   @Optional()
   @Trim()
   @IsEmail()
@@ -72,12 +94,13 @@ export class UpdateMeDto {
 }
 
 export class ChangePasswordDto {
+  @ApiString({ minLength: 1, maxLength: 128 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
   currentPassword!: string;
 
-  /** 8–128 characters and at most 72 bytes in UTF-8. */
+  @ApiNewPassword()
   @IsString()
   @Length(8, 128)
   @MaxPasswordBytes()

@@ -1,10 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateTime, ApiInteger, ApiString, ApiUuid } from '../../shared/http/openapi';
 import type { UserEntity } from '../user.entity';
 
 export class UserResponse {
+  @ApiUuid()
   id!: string;
+  @ApiString({ format: 'email' })
   email!: string;
+  @ApiString()
   name!: string;
+  @ApiDateTime()
   createdAt!: Date;
 
   static of(user: UserEntity): UserResponse {
@@ -18,28 +23,35 @@ export class UserResponse {
 }
 
 export class TokenPairResponse {
-  /** JWT for `Authorization: Bearer`; lives `expiresIn` seconds. */
+  @ApiString({ description: 'JWT for `Authorization: Bearer`; lives `expiresIn` seconds' })
   accessToken!: string;
-  /** Opaque; single use: each refresh returns a new one. */
+  @ApiString({ description: 'Opaque; single use: each refresh returns a new one' })
   refreshToken!: string;
-  @ApiProperty({ example: 'Bearer' })
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   tokenType!: 'Bearer';
+  @ApiInteger({ minimum: 1, description: 'Seconds the access token lives' })
   expiresIn!: number;
 }
 
 export class AuthResponse extends TokenPairResponse {
+  @ApiProperty({ type: () => UserResponse })
   user!: UserResponse;
 }
 
 export class MembershipSummary {
+  @ApiUuid()
   orgId!: string;
+  @ApiString()
   orgName!: string;
   @ApiProperty({ enum: ['owner', 'admin', 'member', 'viewer'] })
   role!: string;
+  @ApiDateTime()
   joinedAt!: Date;
 }
 
 export class MeResponse {
+  @ApiProperty({ type: () => UserResponse })
   user!: UserResponse;
+  @ApiProperty({ type: () => [MembershipSummary] })
   memberships!: MembershipSummary[];
 }

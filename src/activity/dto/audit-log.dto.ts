@@ -1,62 +1,57 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateTime, ApiString, ApiUuid } from '../../shared/http/openapi';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { IsIsoDateTime } from '../../shared/http/iso-date';
 import { PageQuery } from '../../shared/http/pagination';
 import type { AuditEntryRow } from '../audit-log.repository';
 
 export class AuditLogQuery extends PageQuery {
-  @ApiPropertyOptional({ example: 'member.role_changed' })
+  @ApiString({ required: false, maxLength: 100, example: 'member.role_changed' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   action?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiUuid({ required: false })
   @IsOptional()
   @IsUUID()
   actorId?: string;
 
-  @ApiPropertyOptional({ example: 'user' })
+  @ApiString({ required: false, maxLength: 50, example: 'user' })
   @IsOptional()
   @IsString()
   @MaxLength(50)
   targetType?: string;
 
-  @ApiPropertyOptional()
+  @ApiString({ required: false, maxLength: 100 })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   targetId?: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    description: 'Entries at or after this instant',
-  })
+  @ApiDateTime({ required: false, description: 'Entries at or after this instant' })
   @IsOptional()
   @IsIsoDateTime()
   since?: Date;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    description: 'Entries before this instant',
-  })
+  @ApiDateTime({ required: false, description: 'Entries before this instant' })
   @IsOptional()
   @IsIsoDateTime()
   until?: Date;
 }
 
 export class AuditEntryResponse {
+  @ApiUuid()
   id!: string;
+  @ApiUuid()
   orgId!: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiUuid({ nullable: true })
   actorId!: string | null;
-  @ApiProperty({ example: 'member.role_changed' })
+  @ApiString({ example: 'member.role_changed' })
   action!: string;
-  @ApiProperty({ type: String, nullable: true, example: 'user' })
+  @ApiString({ nullable: true, example: 'user' })
   targetType!: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiString({ nullable: true })
   targetId!: string | null;
   @ApiProperty({
     type: 'object',
@@ -64,8 +59,9 @@ export class AuditEntryResponse {
     example: { before: { role: 'member' }, after: { role: 'admin' } },
   })
   metadata!: Record<string, unknown>;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiString({ nullable: true })
   requestId!: string | null;
+  @ApiDateTime()
   createdAt!: Date;
 
   static of(row: AuditEntryRow): AuditEntryResponse {

@@ -1,43 +1,58 @@
 import { Optional } from '../../shared/http/dto';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
 import { OrgRole } from '../../shared/database/request-context';
+import {
+  ApiDateTime,
+  ApiEnum,
+  ApiInteger,
+  ApiString,
+  ApiUuid,
+  FieldOptions,
+} from '../../shared/http/openapi';
 import type { InviteRow } from '../invites.repository';
 import { ROLES } from './organization.dto';
 
+const ApiInviteEmail = (options: FieldOptions = {}) =>
+  ApiString({ format: 'email', maxLength: 254, ...options });
+const ApiInviteRole = () =>
+  ApiEnum(ROLES, { description: 'owner only when the caller is an owner' });
+const ApiMaxUses = (options: FieldOptions = {}) =>
+  ApiInteger({ minimum: 1, maximum: 1000, description: 'How many may join with it', ...options });
+const ApiExpiresInHours = () =>
+  ApiInteger({
+    required: false,
+    minimum: 1,
+    maximum: 720,
+    description: 'Default: INVITE_TTL_HOURS (7 days)',
+  });
+
 /**
  * With `email`: an email invite for that address (single use). Without: a shareable
- * link code, usable `maxUses` times, returned once in the response.
+ * link code, usable `maxUses` times, returned once in the response. The document
+ * describes the two shapes (EmailInviteDto, LinkInviteDto: documentation only) as a oneOf; this class is the
+ * one the validation pipe runs, and the service refuses a mix of the two.
  */
 export class CreateInviteDto {
-  @ApiPropertyOptional({ description: 'Send an email invite to this address' })
+  @ApiInviteEmail({ required: false, description: 'Send an email invite to this address' })
   @Optional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail()
   @MaxLength(254)
   email?: string;
 
-  @ApiProperty({ enum: ROLES, description: 'owner only when the caller is an owner' })
+  @ApiInviteRole()
   @IsIn(ROLES)
   role!: OrgRole;
 
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: 1000,
-    description: 'Link invites only: how many may join with it',
-  })
+  @ApiMaxUses({ required: false, description: 'Link invites only: how many may join with it' })
   @Optional()
   @IsInt()
   @Min(1)
   @Max(1000)
   maxUses?: number;
 
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: 720,
-    description: 'Default: INVITE_TTL_HOURS (7 days)',
-  })
+  @ApiExpiresInHours()
   @Optional()
   @IsInt()
   @Min(1)
@@ -45,7 +60,28 @@ export class CreateInviteDto {
   expiresInHours?: number;
 }
 
+/** An email invite: the token goes to that address, single use. */
+export class EmailInviteDto {
+  @ApiInviteEmail({ description: 'Send the invite to this address' })
+  email!: string;
+  @ApiInviteRole()
+  role!: OrgRole;
+  @ApiExpiresInHours()
+  expiresInHours?: number;
+}
+
+/** A link invite: a code usable `maxUses` times, returned once. */
+export class LinkInviteDto {
+  @ApiInviteRole()
+  role!: OrgRole;
+  @ApiMaxUses()
+  maxUses!: number;
+  @ApiExpiresInHours()
+  expiresInHours?: number;
+}
+
 export class AcceptInviteDto {
+  @ApiString({ minLength: 1, maxLength: 200 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -53,18 +89,23 @@ export class AcceptInviteDto {
 }
 
 export class InviteResponse {
+  @ApiUuid()
   id!: string;
-  @ApiProperty({ enum: ['email', 'link'] })
+  @ApiEnum(['email', 'link'])
   kind!: 'email' | 'link';
-  @ApiProperty({ type: String, nullable: true })
+  @ApiString({ format: 'email', nullable: true })
   email!: string | null;
-  @ApiProperty({ enum: ROLES })
+  @ApiEnum(ROLES)
   role!: OrgRole;
+  @ApiInteger({ minimum: 1 })
   maxUses!: number;
+  @ApiInteger({ minimum: 0 })
   uses!: number;
+  @ApiDateTime()
   expiresAt!: Date;
+  @ApiDateTime()
   createdAt!: Date;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiUuid({ nullable: true })
   createdBy!: string | null;
 
   static of(row: InviteRow): InviteResponse {
@@ -83,18 +124,25 @@ export class InviteResponse {
 }
 
 export class CreatedInviteResponse extends InviteResponse {
-  /** Link invites only, and only in this response: the code to share. */
-  @ApiPropertyOptional()
+  @ApiString({
+    required: false,
+    description: 'Link invites only, and only in this response: the code to share',
+  })
   token?: string;
-  /** Link invites only: the accept link built from APP_URL. */
-  @ApiPropertyOptional()
+  @ApiString({
+    required: false,
+    description: 'Link invites only: the accept link built from APP_URL',
+  })
   url?: string;
 }
 
 export class AcceptedInviteResponse {
+  @ApiUuid()
   orgId!: string;
+  @ApiString()
   orgName!: string;
-  @ApiProperty({ enum: ROLES })
+  @ApiEnum(ROLES)
   role!: OrgRole;
+  @ApiDateTime()
   joinedAt!: Date;
 }

@@ -1,12 +1,12 @@
 import { Trim } from '../../shared/http/dto';
-import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Length } from 'class-validator';
 import { OrgRole } from '../../shared/database/request-context';
+import { ApiEnum, ApiString, NOT_BLANK } from '../../shared/http/openapi';
 
 export const ROLES: OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 
 export class CreateOrganizationDto {
-  /** 1–100 characters. */
+  @ApiString({ minLength: 1, maxLength: 100, pattern: NOT_BLANK, description: '1–100 characters' })
   @Trim()
   @IsString()
   @Length(1, 100)
@@ -16,7 +16,7 @@ export class CreateOrganizationDto {
 export class RenameOrganizationDto extends CreateOrganizationDto {}
 
 export class ChangeRoleDto {
-  @ApiProperty({ enum: ROLES })
+  @ApiEnum(ROLES)
   @IsIn(ROLES)
   role!: OrgRole;
 }

@@ -1,14 +1,18 @@
-import { ApiProperty } from '@nestjs/swagger';
 import { OrgRole } from '../../shared/database/request-context';
+import { ApiDateTime, ApiEnum, ApiString, ApiUuid } from '../../shared/http/openapi';
 import type { MemberRow, OrgRow } from '../organizations.repository';
+import { ROLES } from './organization.dto';
 
 export class OrganizationResponse {
+  @ApiUuid()
   id!: string;
+  @ApiString()
   name!: string;
-  /** The caller's role in this org. */
-  @ApiProperty({ enum: ['owner', 'admin', 'member', 'viewer'] })
+  @ApiEnum(ROLES, { description: "The caller's role in this org" })
   role!: OrgRole;
+  @ApiDateTime()
   createdAt!: Date;
+  @ApiDateTime()
   updatedAt!: Date;
 
   static of(org: OrgRow, role: OrgRole): OrganizationResponse {
@@ -23,11 +27,15 @@ export class OrganizationResponse {
 }
 
 export class MemberResponse {
+  @ApiUuid()
   userId!: string;
+  @ApiString()
   name!: string;
+  @ApiString({ format: 'email' })
   email!: string;
-  @ApiProperty({ enum: ['owner', 'admin', 'member', 'viewer'] })
+  @ApiEnum(ROLES)
   role!: OrgRole;
+  @ApiDateTime()
   joinedAt!: Date;
 
   static of(row: MemberRow): MemberResponse {

@@ -1,17 +1,29 @@
 import { Optional, Nullable, Trim } from '../../shared/http/dto';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import {
+  ApiBoolean,
+  ApiDateTime,
+  ApiEnum,
+  ApiString,
+  ApiUuid,
+  NOT_BLANK,
+} from '../../shared/http/openapi';
 import { PageQuery } from '../../shared/http/pagination';
 import type { ProjectRow } from '../projects.repository';
 
 export class CreateProjectDto {
-  /** 1–100 characters, unique in the org whatever the case. */
+  @ApiString({
+    minLength: 1,
+    maxLength: 100,
+    pattern: NOT_BLANK,
+    description: '1–100 characters, unique in the org whatever the case',
+  })
   @Trim()
   @IsString()
   @Length(1, 100)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @ApiString({ required: false, maxLength: 10000, nullable: true })
   @Nullable()
   @IsString()
   @MaxLength(10000)
@@ -19,44 +31,51 @@ export class CreateProjectDto {
 }
 
 export class UpdateProjectDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @ApiString({ required: false, minLength: 1, maxLength: 100, pattern: NOT_BLANK })
   @Optional()
   @Trim()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @ApiString({ required: false, maxLength: 10000, nullable: true })
   @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
-  /** Archived projects take no new tasks and leave the default list. */
-  @ApiPropertyOptional()
+  @ApiBoolean({
+    required: false,
+    description: 'Archived projects take no new tasks and leave the default list',
+  })
   @Optional()
   @IsBoolean()
   archived?: boolean;
 }
 
 export class ListProjectsQuery extends PageQuery {
-  /** `true`: list only archived projects. */
-  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @ApiEnum(['true', 'false'], { required: false, description: '`true`: only archived projects' })
   @IsOptional()
   @IsIn(['true', 'false'])
   archived?: 'true' | 'false';
 }
 
 export class ProjectResponse {
+  @ApiUuid()
   id!: string;
+  @ApiUuid()
   orgId!: string;
+  @ApiString()
   name!: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiString({ nullable: true })
   description!: string | null;
+  @ApiBoolean()
   archived!: boolean;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiUuid({ nullable: true })
   createdBy!: string | null;
+  @ApiDateTime()
   createdAt!: Date;
+  @ApiDateTime()
   updatedAt!: Date;
 
   static of(row: ProjectRow): ProjectResponse {

@@ -9,7 +9,7 @@ import { isIsoDate, isPgTimestamp } from './iso-date';
 /** `?limit=&cursor=` of every list. */
 export class PageQuery {
   /** 1–100, default 20. */
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -18,7 +18,11 @@ export class PageQuery {
   limit: number = 20;
 
   /** The `nextCursor` of the previous page. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 1000,
+    description: 'The previous page’s nextCursor',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -106,7 +110,7 @@ export function PageOf<T>(item: ClassType<T>): ClassType<Page<T>> {
     @ApiProperty({ type: [item] })
     data!: T[];
 
-    @ApiProperty({ type: String, nullable: true })
+    @ApiProperty({ type: String, nullable: true, description: 'null on the last page' })
     nextCursor!: string | null;
   }
   Object.defineProperty(PageResponse, 'name', { value: `${item.name}Page` });

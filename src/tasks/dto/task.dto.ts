@@ -1,5 +1,5 @@
 import { Optional, Nullable, Trim } from '../../shared/http/dto';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -12,6 +12,16 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { IsIsoDate } from '../../shared/http/iso-date';
+import {
+  ApiBoolean,
+  ApiDate,
+  ApiDateTime,
+  ApiEnum,
+  ApiInteger,
+  ApiString,
+  ApiUuid,
+  NOT_BLANK,
+} from '../../shared/http/openapi';
 import { PageQuery } from '../../shared/http/pagination';
 import type { TaskPriority, TaskRow, TaskSort, TaskStatus } from '../tasks.repository';
 
@@ -27,30 +37,30 @@ const list = ({ value }: { value: unknown }) =>
     .filter(Boolean);
 
 export class CreateTaskDto {
-  /** 1–200 characters. */
+  @ApiString({ minLength: 1, maxLength: 200, pattern: NOT_BLANK, description: '1–200 characters' })
   @Trim()
   @IsString()
   @Length(1, 200)
   title!: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @ApiString({ required: false, maxLength: 10000, nullable: true })
   @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
-  @ApiPropertyOptional({ enum: STATUSES, default: 'todo' })
+  @ApiEnum(STATUSES, { required: false, description: 'Default: todo' })
   @Optional()
   @IsIn(STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })
+  @ApiEnum(PRIORITIES, { required: false, description: 'Default: medium' })
   @Optional()
   @IsIn(PRIORITIES)
   priority?: TaskPriority;
 
-  @ApiPropertyOptional({
-    format: 'uuid',
+  @ApiUuid({
+    required: false,
     nullable: true,
     description: 'A member of the org who is not a viewer',
   })
@@ -58,101 +68,125 @@ export class CreateTaskDto {
   @IsUUID()
   assigneeId?: string | null;
 
-  @ApiPropertyOptional({ example: '2026-12-31', nullable: true })
+  @ApiDate({ required: false, nullable: true })
   @Nullable()
   @IsIsoDate()
   dueDate?: string | null;
 }
 
 export class UpdateTaskDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
+  @ApiString({ required: false, minLength: 1, maxLength: 200, pattern: NOT_BLANK })
   @Optional()
   @Trim()
   @IsString()
   @Length(1, 200)
   title?: string;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @ApiString({ required: false, maxLength: 10000, nullable: true })
   @Nullable()
   @IsString()
   @MaxLength(10000)
   description?: string | null;
 
-  @ApiPropertyOptional({ enum: STATUSES })
+  @ApiEnum(STATUSES, { required: false })
   @Optional()
   @IsIn(STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ enum: PRIORITIES })
+  @ApiEnum(PRIORITIES, { required: false })
   @Optional()
   @IsIn(PRIORITIES)
   priority?: TaskPriority;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null unassigns' })
+  @ApiUuid({ required: false, nullable: true, description: 'null unassigns' })
   @Nullable()
   @IsUUID()
   assigneeId?: string | null;
 
-  @ApiPropertyOptional({ example: '2026-12-31', nullable: true, description: 'null clears' })
+  @ApiDate({ required: false, nullable: true, description: 'null clears' })
   @Nullable()
   @IsIsoDate()
   dueDate?: string | null;
 }
 
 export class ListTasksQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: STATUSES, isArray: true, description: 'Repeat or comma-separate' })
+  @ApiProperty({
+    required: false,
+    type: String,
+    enum: STATUSES,
+    isArray: true,
+    description: 'Repeat or comma-separate',
+  })
   @IsOptional()
   @Transform(list)
   @IsIn(STATUSES, { each: true })
   status?: TaskStatus[];
 
-  @ApiPropertyOptional({ enum: PRIORITIES, isArray: true })
+  @ApiProperty({
+    required: false,
+    type: String,
+    enum: PRIORITIES,
+    isArray: true,
+    description: 'Repeat or comma-separate',
+  })
   @IsOptional()
   @Transform(list)
   @IsIn(PRIORITIES, { each: true })
   priority?: TaskPriority[];
 
-  @ApiPropertyOptional({ description: 'A user id, or `me`' })
+  @ApiProperty({
+    required: false,
+    oneOf: [
+      { type: 'string', format: 'uuid' },
+      { type: 'string', enum: ['me'] },
+    ],
+    description: 'A user id, or `me`',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== 'me')
   @IsUUID()
   assigneeId?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-31', description: 'Due on or before' })
+  @ApiDate({ required: false, description: 'Due on or before' })
   @IsOptional()
   @IsIsoDate()
   dueBefore?: string;
 
-  @ApiPropertyOptional({ example: '2026-01-01', description: 'Due on or after' })
+  @ApiDate({ required: false, example: '2026-01-01', description: 'Due on or after' })
   @IsOptional()
   @IsIsoDate()
   dueAfter?: string;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'Due before today and not done' })
+  @ApiBoolean({ required: false, description: 'Due before today and not done' })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   overdue?: boolean;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive search in titles' })
+  @ApiString({
+    required: false,
+    minLength: 1,
+    maxLength: 200,
+    description: 'Case-insensitive search in titles',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   q?: string;
 
-  @ApiPropertyOptional({ enum: SORTS, default: 'createdAt' })
+  @ApiEnum(SORTS, { required: false, default: 'createdAt' })
   @IsOptional()
   @IsIn(SORTS)
   sort?: TaskSort;
 
-  @ApiPropertyOptional({ enum: ['asc', 'desc'], description: 'Default: desc, but asc for dueDate' })
+  @ApiEnum(['asc', 'desc'], { required: false, description: 'Default: desc, but asc for dueDate' })
   @IsOptional()
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 }
 
 export class ListOrgTasksQuery extends ListTasksQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiUuid({ required: false })
   @IsOptional()
   @IsUUID()
   projectId?: string;
@@ -161,34 +195,40 @@ export class ListOrgTasksQuery extends ListTasksQuery {
 export class ExportTasksQuery extends ListOrgTasksQuery {}
 
 export class StatsQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiUuid({ required: false })
   @IsOptional()
   @IsUUID()
   projectId?: string;
 }
 
 export class TaskResponse {
+  @ApiUuid()
   id!: string;
+  @ApiUuid()
   orgId!: string;
+  @ApiUuid()
   projectId!: string;
+  @ApiString()
   title!: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiString({ nullable: true })
   description!: string | null;
-  @ApiProperty({ enum: STATUSES })
+  @ApiEnum(STATUSES)
   status!: TaskStatus;
-  @ApiProperty({ enum: PRIORITIES })
+  @ApiEnum(PRIORITIES)
   priority!: TaskPriority;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  @ApiUuid({ nullable: true })
   assigneeId!: string | null;
-  @ApiProperty({ type: String, nullable: true, example: '2026-12-31' })
+  @ApiDate({ nullable: true })
   dueDate!: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiUuid({ nullable: true })
   createdBy!: string | null;
+  @ApiDateTime()
   createdAt!: Date;
+  @ApiDateTime()
   updatedAt!: Date;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiDateTime({ nullable: true })
   completedAt!: Date | null;
-  /** Increments on every change; also the ETag. */
+  @ApiInteger({ minimum: 1, description: 'Increments on every change; also the ETag' })
   version!: number;
 
   static of(row: TaskRow): TaskResponse {
@@ -211,24 +251,48 @@ export class TaskResponse {
   }
 }
 
+export class TasksByStatus {
+  @ApiInteger({ minimum: 0 })
+  todo!: number;
+  @ApiInteger({ minimum: 0 })
+  in_progress!: number;
+  @ApiInteger({ minimum: 0 })
+  done!: number;
+  @ApiInteger({ minimum: 0 })
+  blocked!: number;
+}
+
+export class AssigneeCount {
+  @ApiUuid({ nullable: true, description: 'null: unassigned tasks' })
+  assigneeId!: string | null;
+  @ApiInteger({ minimum: 1 })
+  count!: number;
+}
+
 export class StatsResponse {
+  @ApiInteger({ minimum: 0 })
   total!: number;
-  @ApiProperty({ example: { todo: 3, in_progress: 1, done: 4, blocked: 0 } })
+  @ApiProperty({ type: () => TasksByStatus })
   byStatus!: Record<TaskStatus, number>;
+  @ApiInteger({ minimum: 0 })
   completed!: number;
+  @ApiInteger({ minimum: 0 })
   pending!: number;
+  @ApiInteger({ minimum: 0 })
   overdue!: number;
-  @ApiProperty({ example: [{ assigneeId: null, count: 2 }] })
-  byAssignee!: Array<{ assigneeId: string | null; count: number }>;
+  @ApiProperty({ type: () => [AssigneeCount], description: 'Most tasks first' })
+  byAssignee!: AssigneeCount[];
 }
 
 export class TaskActivityResponse {
+  @ApiUuid()
   id!: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiUuid({ nullable: true })
   actorId!: string | null;
-  @ApiProperty({ example: 'task.status_changed' })
+  @ApiString({ example: 'task.status_changed' })
   action!: string;
   @ApiProperty({ type: 'object', additionalProperties: true })
   metadata!: Record<string, unknown>;
+  @ApiDateTime()
   createdAt!: Date;
 }
