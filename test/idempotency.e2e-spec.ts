@@ -21,6 +21,8 @@ function expectReplayOf(res: Response, first: Response): void {
   expect(res.status).toBe(201);
   expect(res.headers['idempotent-replayed']).toBe('true');
   expect(res.body).toEqual(first.body);
+  // Headers describing the created resource are repeated too (a task's ETag).
+  expect(res.headers['etag']).toBe(first.headers['etag']);
 }
 
 const expectKeyReused = (res: Response) => expectProblem(res, 422, 'idempotency-key-reused');

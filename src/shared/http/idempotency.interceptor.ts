@@ -34,8 +34,19 @@ export class IdempotencyKeyReused extends DomainError {
  * digest of it. So a secret in a create's response (a link invite's token) is not
  * readable from `idempotency_keys`, yet the same client replays the full response.
  * Layout: version byte, 12-byte IV, 16-byte tag, ciphertext; the user id is bound as AAD.
+ * Version 2 seals `{body, headers}` (the response headers a replay repeats, e.g. a task's
+ * ETag); version 1, the body alone, is still opened for replays stored before it.
  */
-const SEAL_VERSION = 1;
+const SEAL_VERSION = 2;
+const SEAL_VERSIONS = new Set([1, 2]);
+
+/** Response headers that describe the created resource, so a replay sends them again. */
+const REPLAYED_HEADERS = ['etag', 'location'] as const;
+
+export interface Replay {
+  body: unknown;
+  headers: Record<string, string>;
+}
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -48,7 +59,8 @@ export function keyDigest(userId: string, key: string): string {
   return createHash('sha256').update(`${userId}\n${key}`).digest('hex');
 }
 
-export function sealReplay(userId: string, key: string, body: unknown): Buffer {
+export function sealReplay(userId: string, key: string, replay: Replay): Buffer {
+  const body = { body: replay.body ?? null, headers: replay.headers };
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', sealingKey(userId, key), iv);
   cipher.setAAD(Buffer.from(userId));
@@ -56,15 +68,19 @@ export function sealReplay(userId: string, key: string, body: unknown): Buffer {
   return Buffer.concat([Buffer.from([SEAL_VERSION]), iv, cipher.getAuthTag(), data]);
 }
 
-export function openReplay(userId: string, key: string, sealed: Buffer): unknown {
-  if (sealed[0] !== SEAL_VERSION) throw new Error('unknown idempotency replay format');
+export function openReplay(userId: string, key: string, sealed: Buffer): Replay {
+  const version = sealed[0]!;
+  if (!SEAL_VERSIONS.has(version)) throw new Error('unknown idempotency replay format');
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', sealingKey(userId, key), iv);
   decipher.setAAD(Buffer.from(userId));
   decipher.setAuthTag(tag);
   const data = sealed.subarray(1 + IV_BYTES + TAG_BYTES);
-  return JSON.parse(Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8'));
+  const opened: unknown = JSON.parse(
+    Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8'),
+  );
+  return version === 1 ? { body: opened, headers: {} } : (opened as Replay);
 }
 
 /**
@@ -113,8 +129,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
       if (prior?.fresh && prior.response) {
         if (!prior.request_hash.equals(hash)) throw new IdempotencyKeyReused();
+        const replay = openReplay(userId, key, prior.response);
+        for (const [name, value] of Object.entries(replay.headers)) void reply.header(name, value);
         void reply.header('idempotent-replayed', 'true');
-        return of(openReplay(userId, key, prior.response));
+        return of(replay.body);
       }
       // Older than 24 h (or its replay was dropped): the key starts a new life.
       await em.query(
@@ -131,7 +149,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       concatMap(async (body) => {
         await em.query(
           `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key_digest = $2`,
-          [userId, digest, status, sealReplay(userId, key, body)],
+          [
+            userId,
+            digest,
+            status,
+            sealReplay(userId, key, { body, headers: replayedHeaders(reply) }),
+          ],
         );
         return body;
       }),
@@ -151,4 +174,13 @@ export function Idempotent() {
         '(header Idempotent-Replayed: true) without a second write; the same key with another body → 422.',
     }),
   );
+}
+
+function replayedHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
 }

@@ -105,11 +105,10 @@ export const ETAG_HEADER: HeaderObject = {
   schema: { type: 'string', pattern: '^"\\d+"$', example: '"1"' },
 };
 
-/** The ETag of a create: absent on an idempotent replay (Idempotent-Replayed: true). */
+/** The ETag of a create; an idempotent replay repeats the original one. */
 export const CREATED_ETAG_HEADER: HeaderObject = {
   ...ETAG_HEADER,
-  required: false,
-  description: 'The new task’s version, for `If-Match`; not sent on an idempotent replay',
+  description: 'The new task’s version, for `If-Match` (a replay repeats the first answer’s)',
 };
 
 // ---- the document ---------------------------------------------------------------------
