@@ -1,11 +1,18 @@
-import { createTestApp, TestApp } from './helpers/app';
+import { api, createTestApp, TestApp } from './helpers/app';
+import { createOrg } from './helpers/orgs';
 import { registerUser, uniqueEmail } from './helpers/users';
 
 describe('throttling of sign-in routes', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { AUTH_THROTTLE_LIMIT: '3', AUTH_THROTTLE_TTL_SECONDS: '60' } });
+    t = await createTestApp({
+      env: {
+        AUTH_THROTTLE_LIMIT: '3',
+        AUTH_THROTTLE_TTL_SECONDS: '60',
+        INVITE_THROTTLE_LIMIT: '2',
+      },
+    });
   });
   afterAll(() => t.close());
 
@@ -97,5 +104,23 @@ describe('throttling of sign-in routes', () => {
       if (res.status === 200) token = res.body.refreshToken;
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('says the real wait of the per-user invite limit in Retry-After, not a made-up second', async () => {
+    const owner = await registerUser(t);
+    const orgId = await createOrg(t, owner);
+    const statuses: number[] = [];
+    let limited;
+    for (let i = 0; i < 3; i++) {
+      limited = await t
+        .http()
+        .post(api(`/orgs/${orgId}/invites`))
+        .set(owner.auth)
+        .send({ role: 'member', maxUses: 5 });
+      statuses.push(limited.status);
+    }
+    expect(statuses).toEqual([201, 201, 429]);
+    // The invites window is a minute: the wait is most of it, as the throttler counted it.
+    expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(30);
   });
 });

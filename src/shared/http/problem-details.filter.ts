@@ -45,7 +45,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       () => {
         if (reply.sent) return;
         const busy = problem.status === 503 || problem.status === 429;
-        if (busy && !reply.getHeader('retry-after')) void reply.header('retry-after', '1');
+        if (busy && !reply.getHeader('retry-after')) {
+          void reply.header('retry-after', String(namedRetryAfter(reply) ?? 1));
+        }
         void reply
           .status(problem.status)
           .header('content-type', 'application/problem+json')
@@ -123,6 +125,18 @@ function isConcurrencyConflict(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code;
   return code === '40P01' || code === '40001';
+}
+
+/**
+ * A named throttler (`invites`) says its wait as `Retry-After-invites`; clients read
+ * `Retry-After`, so the longest named wait becomes it.
+ */
+function namedRetryAfter(reply: FastifyReply): number | undefined {
+  const waits = Object.entries(reply.getHeaders())
+    .filter(([name]) => name.toLowerCase().startsWith('retry-after-'))
+    .map(([, value]) => Number(value))
+    .filter((seconds) => Number.isFinite(seconds) && seconds > 0);
+  return waits.length > 0 ? Math.max(...waits) : undefined;
 }
 
 /** The pool could not hand out a connection in time, or the server is down. */
