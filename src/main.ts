@@ -7,13 +7,19 @@ import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './bootstrap';
 import { jwtSecretKind } from './shared/auth/jwt-key';
 import { Env } from './shared/config/env';
+import { EmbeddedDatabaseUnavailable } from './shared/database/embedded-postgres';
 import { AppLogger } from './shared/logging/app-logger';
 
 async function main() {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(), {
+    // A failed start rejects (no abort) and its buffered stack trace is not printed: the
+    // catch below says what went wrong, in a sentence when the user can fix it.
     bufferLogs: true,
+    abortOnError: false,
+    autoFlushLogs: false,
   });
   await configureApp(app);
+  app.flushLogs();
   const config = app.get(ConfigService<Env, true>);
   const host = config.get('HOST', { infer: true });
   const port = config.get('PORT', { infer: true });
@@ -37,4 +43,13 @@ function databaseOf(config: ConfigService<Env, true>): string {
   return `PostgreSQL at ${hostname}:${port || 5432}${pathname}`;
 }
 
-void main();
+main().catch((error: unknown) => {
+  // Problems the user can fix get their message alone; anything else its stack.
+  const known = error instanceof EmbeddedDatabaseUnavailable || isInvalidEnvironment(error);
+  console.error(known ? `Worklane cannot start: ${(error as Error).message}` : error);
+  process.exit(1);
+});
+
+function isInvalidEnvironment(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Invalid environment');
+}

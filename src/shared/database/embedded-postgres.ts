@@ -16,6 +16,15 @@ export interface EmbeddedPostgresOptions {
 }
 
 /**
+ * The embedded database cannot start for a reason its user can fix: the folder is in use
+ * by another process, or holds data this version cannot open. The message says what to
+ * do; the process prints it without a stack trace.
+ */
+export class EmbeddedDatabaseUnavailable extends Error {
+  override readonly name = 'EmbeddedDatabaseUnavailable';
+}
+
+/**
  * Starts PGlite (PostgreSQL in WASM) in a worker thread and serves it on a loopback port,
  * so the app talks to it with `pg` exactly as it talks to a server. PGlite runs one
  * connection's transaction at a time: correct, serial, meant for development and tests.
@@ -45,7 +54,12 @@ export async function startEmbeddedPostgres(
   } catch (error) {
     await worker.terminate();
     releaseLock();
-    throw error;
+    if (!dataDir) throw error;
+    throw new EmbeddedDatabaseUnavailable(
+      `The embedded database in ${dataDir} could not be opened (${(error as Error).message}). ` +
+        'If it was written by another version of Worklane, move the folder away, or wipe it ' +
+        'with `npm run db:reset -- --yes`.',
+    );
   }
   worker.removeAllListeners('exit');
   worker.unref();
@@ -72,8 +86,7 @@ export async function startEmbeddedPostgres(
 const lockedHere = new Set<string>();
 
 function lockDataDir(dataDir: string): () => void {
-  if (lockedHere.has(dataDir))
-    throw new Error(`The embedded database at ${dataDir} is in use by process ${process.pid}`);
+  if (lockedHere.has(dataDir)) throw inUse(dataDir, process.pid);
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'worklane.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -91,12 +104,19 @@ function lockDataDir(dataDir: string): () => void {
       const owner = Number(readFileSync(lockFile, 'utf8'));
       // Our own pid in a lock we did not take is stale (e.g. pid 1 in a restarted container).
       if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`The embedded database at ${dataDir} is in use by process ${owner}`);
+        throw inUse(dataDir, owner);
       }
       rmSync(lockFile, { force: true });
     }
   }
   throw new Error(`Could not lock the embedded database at ${dataDir}`);
+}
+
+function inUse(dataDir: string, pid: number): EmbeddedDatabaseUnavailable {
+  return new EmbeddedDatabaseUnavailable(
+    `The embedded database in ${dataDir} is in use by process ${pid}: stop that process, ` +
+      'or point EMBEDDED_DB_DIR at another folder. (It serves one process at a time.)',
+  );
 }
 
 function isAlive(pid: number): boolean {
