@@ -1,7 +1,6 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { connect, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { api, createTestApp, TestApp } from './helpers/app';
+import { api, createTestApp, listenOnLoopback, TestApp } from './helpers/app';
 import { createOrg, createOrgWorld, OrgWorld } from './helpers/orgs';
 import { PROBLEM } from './helpers/problems';
 import { CSV_COLUMNS, createProject, exportPath, orgTasksPath } from './helpers/work';
@@ -31,8 +30,7 @@ beforeAll(async () => {
       HTTP_CONNECTION_TIMEOUT_MS: '10000',
     },
   });
-  await t.app.listen(0, '127.0.0.1');
-  port = (t.app.getHttpServer().address() as AddressInfo).port;
+  ({ port } = await listenOnLoopback(t));
   w = await createOrgWorld(t);
   // Both orgs get exports too large for the socket buffers, so a paused reader holds one.
   for (const [orgId, owner] of [

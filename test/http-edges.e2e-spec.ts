@@ -1,7 +1,7 @@
 import http from 'node:http';
-import net, { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { MAX_DISCARDED_BODY_BYTES } from '../src/shared/http/http-edges';
-import { api, createTestApp, TestApp } from './helpers/app';
+import { api, createTestApp, listenOnLoopback, TestApp } from './helpers/app';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -41,8 +41,7 @@ describe('the HTTP edges: errors Fastify and Node answer, wrong methods, refused
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    port = (t.app.getHttpServer().address() as AddressInfo).port;
+    ({ port } = await listenOnLoopback(t));
   });
   afterAll(() => t.close());
 

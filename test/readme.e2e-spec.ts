@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '../src/cli/seed';
-import { createTestApp, TestApp } from './helpers/app';
+import { createTestApp, listenOnLoopback, TestApp } from './helpers/app';
 
 /** The README's quickstart commands: the fenced bash blocks of that section that call the API. */
 function quickstartBlocks(): string[] {
@@ -24,8 +23,7 @@ describe('the README quickstart, command by command', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    ({ base } = await listenOnLoopback(t));
     await seedDemo(base);
     cwd = mkdtempSync(join(tmpdir(), 'worklane-readme-'));
   });

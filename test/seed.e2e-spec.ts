@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DEMO_ORG, DEMO_PEOPLE, seedDemo } from '../src/cli/seed';
-import { api, createTestApp, TestApp } from './helpers/app';
+import { api, createTestApp, listenOnLoopback, TestApp } from './helpers/app';
 
 describe('npm run seed: the demo org', () => {
   let t: TestApp;
@@ -10,8 +9,7 @@ describe('npm run seed: the demo org', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    ({ base } = await listenOnLoopback(t));
   });
   afterAll(() => t.close());
 

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { ModuleMetadata } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -8,6 +9,16 @@ import { DataSource } from 'typeorm';
 
 /** A path of the versioned API: `api('/orgs')` → `/api/v1/orgs`. */
 export const api = (path: string): string => `/api/v1${path}`;
+
+/**
+ * Serves the app on a free loopback port too (for clients other than supertest: raw
+ * sockets, fetch, curl) and answers the port and the base URL.
+ */
+export async function listenOnLoopback(t: TestApp): Promise<{ port: number; base: string }> {
+  await t.app.listen(0, '127.0.0.1');
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  return { port, base: `http://127.0.0.1:${port}` };
+}
 
 export interface TestApp {
   app: NestFastifyApplication;
