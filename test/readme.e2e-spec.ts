@@ -45,7 +45,7 @@ describe('the README quickstart, command by command', () => {
     const run = await new Promise<{ status: number; stdout: string; stderr: string }>((done) => {
       execFile(
         'bash',
-        ['-euo', 'pipefail', '-c', script],
+        ['--noprofile', '--norc', '-euo', 'pipefail', '-c', script],
         { cwd, timeout: 60_000 },
         (error, stdout, stderr) =>
           done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),

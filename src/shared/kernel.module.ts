@@ -13,13 +13,14 @@ import { jwtModuleOptions } from './auth/jwt-key';
 import { JwtStrategy } from './auth/jwt.strategy';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { HealthController } from './health/health.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 
-/** The kernel: config, database, auth (link 1 of the chain), events, errors, logs, health. */
+/** The kernel: config, database, auth (link 1 of the chain), events, jobs, errors, logs, health. */
 @Global()
 @Module({
   imports: [
@@ -41,6 +42,7 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     }),
     DatabaseModule,
     EventsModule,
+    JobsModule,
     MailModule,
     MaintenanceModule,
     PassportModule,

@@ -25,6 +25,27 @@ describe('validateEnv', () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
+  it('runs one worker per task by default, none for an API-only instance, and bounds the job settings', () => {
+    expect(validateEnv({})).toMatchObject({
+      WORKERS: 1,
+      JOBS_POLL_INTERVAL_MS: 2000,
+      JOBS_SHUTDOWN_TIMEOUT_MS: 15_000,
+      EVENT_RETENTION_DAYS: 7,
+    });
+    expect(validateEnv({ WORKERS: '0' }).WORKERS).toBe(0);
+    for (const bad of [
+      { WORKERS: '-1' },
+      { WORKERS: 'many' },
+      { WORKERS: '33' },
+      { JOBS_POLL_INTERVAL_MS: '100' },
+      { JOBS_SHUTDOWN_TIMEOUT_MS: '10' },
+      { EVENT_RETENTION_DAYS: '0' },
+      { EVENT_RETENTION_DAYS: '1.5' },
+    ]) {
+      expect(() => validateEnv(bad)).toThrow(new RegExp(Object.keys(bad)[0]));
+    }
+  });
+
   it('names every bad variable', () => {
     expect(() => validateEnv({ PORT: 'eighty', BCRYPT_COST: '99', JWT_SECRET: 'short' })).toThrow(
       /PORT[\s\S]*JWT_SECRET[\s\S]*BCRYPT_COST|PORT[\s\S]*BCRYPT_COST/,

@@ -202,6 +202,35 @@ export class Env {
   @IsInt()
   @Min(1)
   EXPORT_MAX_CONCURRENT_PER_ORG: number = 1;
+
+  // --- Background jobs (pg-boss, see src/shared/jobs) ---
+
+  /**
+   * Jobs of each task this instance runs at once. 0: an API-only instance — it still
+   * enqueues (in the changing transaction) but runs no job and no cron schedule.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(32)
+  WORKERS: number = 1;
+
+  /** How often an idle worker looks for due jobs (jobs enqueued here wake it at once). */
+  @IsInt()
+  @Min(500)
+  @Max(60_000)
+  JOBS_POLL_INTERVAL_MS: number = 2000;
+
+  /** On shutdown, running jobs get this long to finish; then they are released for retry. */
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  JOBS_SHUTDOWN_TIMEOUT_MS: number = 15_000;
+
+  /** Outbox events older than this are pruned (a scheduled job); the event stream's horizon. */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  EVENT_RETENTION_DAYS: number = 7;
 }
 
 export function validateEnv(raw: Record<string, unknown>): Env {

@@ -1,39 +1,32 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { one } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
+import { Jobs } from '../jobs/jobs';
 
-/** How often expired Idempotency-Keys are deleted. */
-export const IDEMPOTENCY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+export const IDEMPOTENCY_PURGE_JOB = 'maintenance.purge-idempotency-keys';
+/** Hourly, at five past (UTC). */
+export const IDEMPOTENCY_PURGE_CRON = '5 * * * *';
 
 /**
- * Deletes Idempotency-Keys past their 24 h replay window. An in-process periodic job for
- * now (unref'd, so it never keeps the process alive; stopped before shutdown): `purge()` is
- * the whole job, so moving it to a durable job runner means calling it from there.
- * It runs as worklane_system, whose policy on `idempotency_keys` shows expired keys only.
+ * Deletes Idempotency-Keys past their 24 h replay window: a scheduled job, run once per
+ * slot across every instance. It runs as worklane_system, whose policy on
+ * `idempotency_keys` shows expired keys only.
  */
 @Injectable()
-export class IdempotencyKeyPurge implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class IdempotencyKeyPurge implements OnModuleInit {
   private readonly logger = new Logger(IdempotencyKeyPurge.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly jobs: Jobs,
+  ) {}
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), IDEMPOTENCY_PURGE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  /** Stops the schedule and lets a purge in progress finish while the pool is still open. */
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  onModuleInit(): void {
+    this.jobs.register(IDEMPOTENCY_PURGE_JOB, async () => {
+      const n = await this.purge();
+      if (n > 0) this.logger.log(`purged ${n} expired idempotency keys`);
+    });
+    this.jobs.schedule(IDEMPOTENCY_PURGE_JOB, IDEMPOTENCY_PURGE_CRON);
   }
 
   /** Deletes every key older than 24 h; returns how many went. */
@@ -47,14 +40,5 @@ export class IdempotencyKeyPurge implements OnApplicationBootstrap, BeforeApplic
       );
       return row?.n ?? 0;
     });
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.purge()
-      .then((n) => n > 0 && this.logger.log(`purged ${n} expired idempotency keys`))
-      .catch((error) => this.logger.error(`idempotency key purge failed: ${String(error)}`))
-      .finally(() => (this.running = undefined));
-    await this.running;
   }
 }

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyKeyPurge } from './idempotency-key-purge';
+import { OutboxRetention } from './outbox-retention';
 
-/** Scheduled maintenance jobs (in-process until a durable job runner arrives). */
+/** Scheduled maintenance jobs on the job runner (src/shared/jobs). */
 @Module({
-  providers: [IdempotencyKeyPurge],
-  exports: [IdempotencyKeyPurge],
+  providers: [IdempotencyKeyPurge, OutboxRetention],
+  exports: [IdempotencyKeyPurge, OutboxRetention],
 })
 export class MaintenanceModule {}
