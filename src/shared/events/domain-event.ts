@@ -12,6 +12,13 @@ export interface EventTarget {
 export abstract class DomainEvent<P extends object = Record<string, unknown>> {
   abstract readonly type: string;
   readonly occurredAt = new Date();
+  /** Its place in the org's event log, once published (1, 2, 3… per org, in commit order). */
+  position?: number;
+  /**
+   * The resource as the API returns it after the change (a task, a project), for the event
+   * stream and webhooks; not part of the audit entry, which keeps the before/after.
+   */
+  resource?: object;
 
   constructor(
     /** The org the event belongs to; null for events outside any tenant (sign-up). */
@@ -21,4 +28,10 @@ export abstract class DomainEvent<P extends object = Record<string, unknown>> {
     readonly target: EventTarget | null,
     readonly payload: P,
   ) {}
+}
+
+/** Attaches the API's representation of the changed resource to an event (see `resource`). */
+export function withResource<E extends DomainEvent>(event: E, resource: object): E {
+  event.resource = resource;
+  return event;
 }

@@ -3,6 +3,8 @@ import { EntityManager } from 'typeorm';
 import { RequestContext } from '../database/request-context';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DomainEvent } from './domain-event';
+import { EventFeed } from './event-feed';
+import { EventLogRepository } from './event-log.repository';
 
 /**
  * - `in-transaction`: runs inside the publishing transaction, with its manager; a throw
@@ -36,7 +38,11 @@ export class EventBus {
   private readonly subscriptions: Subscription[] = [];
   private readonly batchHandlers: BatchHandler[] = [];
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly log: EventLogRepository,
+    private readonly feed: EventFeed,
+  ) {}
 
   /** Subscribes to one event type (`'member.joined'`) or to every event (`'*'`). */
   subscribe<E extends DomainEvent>(
@@ -67,31 +73,19 @@ export class EventBus {
 
   /**
    * Publishes inside the current unit of work (joining it, or opening one). Events of one
-   * call go to the outbox in one statement, and batch handlers see them together, so a
-   * change that raises many events (a member's tasks unassigned) costs a few round trips.
+   * call go to their org's log in one statement (positions, rows and the NOTIFY that other
+   * instances listen for), and batch handlers see them together, so a change that raises
+   * many events (a member's tasks unassigned) costs a few round trips. Events of no org
+   * reach the handlers only.
    */
   async publish(...events: DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.uow.run(async (em) => {
       const requestId = RequestContext.current()?.requestId ?? null;
-      await em.query(
-        `INSERT INTO outbox_events (org_id, type, actor_id, payload, request_id, occurred_at)
-         SELECT (e->>'orgId')::uuid, e->>'type', (e->>'actorId')::uuid, e->'payload', $2, (e->>'occurredAt')::timestamptz
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
-          ORDER BY n`,
-        [
-          JSON.stringify(
-            events.map((event) => ({
-              orgId: event.orgId,
-              type: event.type,
-              actorId: event.actorId,
-              payload: { target: event.target, ...event.payload },
-              occurredAt: event.occurredAt,
-            })),
-          ),
-          requestId,
-        ],
-      );
+      for (const [orgId, group] of byOrg(events)) {
+        const last = await this.log.append(em, orgId, group, requestId);
+        this.uow.afterCommit(() => this.feed.committed(orgId, last));
+      }
       for (const handler of this.batchHandlers) await handler(events, em);
       for (const event of events) {
         for (const { handler } of this.matching(event, 'in-transaction')) await handler(event, em);
@@ -113,4 +107,16 @@ export class EventBus {
       (s) => s.phase === phase && (s.type === event.type || s.type === '*'),
     );
   }
+}
+
+/** The events that belong to an org, grouped by it, in publishing order. */
+function byOrg(events: DomainEvent[]): Map<string, DomainEvent[]> {
+  const groups = new Map<string, DomainEvent[]>();
+  for (const event of events) {
+    if (!event.orgId) continue;
+    const group = groups.get(event.orgId) ?? [];
+    group.push(event);
+    groups.set(event.orgId, group);
+  }
+  return groups;
 }

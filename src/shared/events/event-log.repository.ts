@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { one, rows } from '../database/sql';
+import { DomainEvent } from './domain-event';
+
+/** The channel every instance LISTENs on; a notification says `<orgId>:<last position>`. */
+export const EVENT_CHANNEL = 'worklane_events';
+
+/** One event of an org's log, as stored. */
+export interface LoggedEvent {
+  orgId: string;
+  position: number;
+  type: string;
+  actorId: string | null;
+  /** `{ target, resource?, ...the event's payload }` */
+  payload: { target: { type: string; id: string } | null; resource?: object } & Record<
+    string,
+    unknown
+  >;
+  occurredAt: Date;
+}
+
+/**
+ * Appends events to an org's log: takes the next positions from the org's head (its row
+ * stays locked until the transaction ends, so positions are handed out in commit order),
+ * writes the rows, and queues the NOTIFY that PostgreSQL delivers on commit — one
+ * statement, one round trip.
+ */
+export const APPEND_SQL = `
+  WITH head AS (
+    INSERT INTO event_log_heads AS h (org_id, position) VALUES ($1::uuid, $3::bigint)
+    ON CONFLICT (org_id) DO UPDATE SET position = h.position + $3::bigint
+    RETURNING h.position),
+  logged AS (
+    INSERT INTO outbox_events (org_id, position, type, actor_id, payload, request_id, occurred_at)
+    SELECT $1::uuid, head.position - $3::bigint + batch.n, e->>'type', (e->>'actorId')::uuid,
+           e->'payload', $4, (e->>'occurredAt')::timestamptz
+      FROM head, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS batch(e, n)
+    RETURNING 1)
+  SELECT head.position::text AS last,
+         pg_notify('${EVENT_CHANNEL}', $1::uuid::text || ':' || head.position) IS NULL AS quiet,
+         (SELECT count(*) FROM logged) AS n
+    FROM head`;
+
+const EVENT_COLUMNS = `org_id AS "orgId", position::text AS position, type, actor_id AS "actorId",
+  payload, occurred_at AS "occurredAt"`;
+
+@Injectable()
+export class EventLogRepository {
+  /** Appends the events of one org in order; answers the last position and sets each's. */
+  async append(
+    em: EntityManager,
+    orgId: string,
+    events: DomainEvent[],
+    requestId: string | null,
+  ): Promise<number> {
+    const batch = events.map((event) => ({
+      type: event.type,
+      actorId: event.actorId,
+      payload: {
+        target: event.target,
+        ...(event.resource ? { resource: event.resource } : {}),
+        ...event.payload,
+      },
+      occurredAt: event.occurredAt,
+    }));
+    const row = await one<{ last: string }>(em, APPEND_SQL, [
+      orgId,
+      JSON.stringify(batch),
+      events.length,
+      requestId,
+    ]);
+    const last = Number(row!.last);
+    events.forEach((event, i) => (event.position = last - events.length + 1 + i));
+    return last;
+  }
+
+  /** Events of the org of `em`'s transaction after `position`, oldest first. */
+  async after(
+    em: EntityManager,
+    orgId: string,
+    position: number,
+    limit: number,
+  ): Promise<LoggedEvent[]> {
+    const found = await rows<Omit<LoggedEvent, 'position'> & { position: string }>(
+      em,
+      `SELECT ${EVENT_COLUMNS} FROM outbox_events
+        WHERE org_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
+      [orgId, position, limit],
+    );
+    return found.map((event) => ({ ...event, position: Number(event.position) }));
+  }
+
+  /**
+   * Where the org's log stands: its last position (0 when it has none) and its oldest
+   * retained one (null when retention has pruned everything, or there never was any).
+   */
+  async bounds(
+    em: EntityManager,
+    orgId: string,
+  ): Promise<{ head: number; oldest: number | null }> {
+    const row = await one<{ head: string | null; oldest: string | null }>(
+      em,
+      `SELECT (SELECT position FROM event_log_heads WHERE org_id = $1)::text AS head,
+              (SELECT min(position) FROM outbox_events WHERE org_id = $1)::text AS oldest`,
+      [orgId],
+    );
+    return {
+      head: Number(row?.head ?? 0),
+      oldest: row?.oldest == null ? null : Number(row.oldest),
+    };
+  }
+}
