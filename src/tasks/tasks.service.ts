@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from '../shared/auth/ports';
 import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
-import { DomainEvent } from '../shared/events/domain-event';
+import { DomainEvent, withResource } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
@@ -83,10 +83,14 @@ export class TasksService implements OnModuleInit {
         dueDate: input.dueDate ?? null,
         createdBy: actor.userId,
       });
+      const response = TaskResponse.of(task);
       await this.events.publish(
-        new TaskCreated(actor.orgId, actor.userId, task.id, projectId, fields(task)),
+        withResource(
+          new TaskCreated(actor.orgId, actor.userId, task.id, projectId, fields(task)),
+          response,
+        ),
       );
-      return TaskResponse.of(task);
+      return response;
     });
   }
 
@@ -134,10 +138,12 @@ export class TasksService implements OnModuleInit {
       if (changes.assigneeId) await this.assertAssignable(em, changes.assigneeId);
 
       const updated = await this.repo.update(em, actor.orgId, task.id, changes);
+      const response = TaskResponse.of(updated);
       const { status, assigneeId, ...rest } = changes;
       const other = Object.keys(rest) as Array<keyof TaskChanges>;
+      const events: DomainEvent[] = [];
       if (other.length > 0) {
-        await this.events.publish(
+        events.push(
           new TaskUpdated(
             actor.orgId,
             actor.userId,
@@ -149,7 +155,7 @@ export class TasksService implements OnModuleInit {
         );
       }
       if (status !== undefined) {
-        await this.events.publish(
+        events.push(
           new TaskStatusChanged(
             actor.orgId,
             actor.userId,
@@ -161,7 +167,7 @@ export class TasksService implements OnModuleInit {
         );
       }
       if (assigneeId !== undefined) {
-        await this.events.publish(
+        events.push(
           new TaskAssigned(
             actor.orgId,
             actor.userId,
@@ -172,7 +178,9 @@ export class TasksService implements OnModuleInit {
           ),
         );
       }
-      return TaskResponse.of(updated);
+      // One publish: one append to the org's log for all of them.
+      await this.events.publish(...events.map((event) => withResource(event, response)));
+      return response;
     });
   }
 

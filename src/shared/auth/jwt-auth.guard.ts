@@ -6,7 +6,7 @@ import { DomainError } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import type { AuthenticatedUser } from '../database/request-context';
 import { SESSION_DIRECTORY, SessionDirectory } from './ports';
-import { IS_PUBLIC, IS_TENANT_ROUTE } from './public.decorator';
+import { ACCEPTS_TICKET, IS_PUBLIC, IS_TENANT_ROUTE } from './public.decorator';
 
 export class Unauthenticated extends DomainError {
   constructor(message = 'A valid access token is required.') {
@@ -32,6 +32,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(ACCEPTS_TICKET, targets)) {
+      const query = context.switchToHttp().getRequest<FastifyRequest>().query as {
+        ticket?: unknown;
+      };
+      if (query?.ticket !== undefined) return true;
+    }
     await super.canActivate(context);
     if (this.reflector.getAllAndOverride<boolean>(IS_TENANT_ROUTE, targets)) return true;
     const user = requestState(context.switchToHttp().getRequest<FastifyRequest>()).user!;

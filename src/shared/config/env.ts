@@ -231,6 +231,12 @@ export class Env {
   @Min(1)
   @Max(3650)
   EVENT_RETENTION_DAYS: number = 7;
+
+  /** Each event stream gets a comment this often (and its session and membership are rechecked). */
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  EVENTS_HEARTBEAT_MS: number = 15_000;
 }
 
 export function validateEnv(raw: Record<string, unknown>): Env {

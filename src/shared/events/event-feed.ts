@@ -58,7 +58,9 @@ export class EventFeed implements OnApplicationShutdown {
 
   /** Drops the LISTEN connection as a network fault would (tests of the reconnect). */
   dropConnectionForTest(): void {
-    (this.client as unknown as { connection?: { stream?: { destroy(): void } } })?.connection?.stream?.destroy();
+    (
+      this.client as unknown as { connection?: { stream?: { destroy(): void } } }
+    )?.connection?.stream?.destroy();
   }
 
   private emit(orgId: string, position: number): void {

@@ -84,8 +84,9 @@ export class EventLogRepository {
   ): Promise<LoggedEvent[]> {
     const found = await rows<Omit<LoggedEvent, 'position'> & { position: string }>(
       em,
-      `SELECT ${EVENT_COLUMNS} FROM outbox_events
-        WHERE org_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
+      // The log's own column orders (the text column of the same name would sort '10' < '9').
+      `SELECT ${EVENT_COLUMNS} FROM outbox_events o
+        WHERE o.org_id = $1 AND o.position > $2 ORDER BY o.position LIMIT $3`,
       [orgId, position, limit],
     );
     return found.map((event) => ({ ...event, position: Number(event.position) }));
@@ -95,10 +96,7 @@ export class EventLogRepository {
    * Where the org's log stands: its last position (0 when it has none) and its oldest
    * retained one (null when retention has pruned everything, or there never was any).
    */
-  async bounds(
-    em: EntityManager,
-    orgId: string,
-  ): Promise<{ head: number; oldest: number | null }> {
+  async bounds(em: EntityManager, orgId: string): Promise<{ head: number; oldest: number | null }> {
     const row = await one<{ head: string | null; oldest: string | null }>(
       em,
       `SELECT (SELECT position FROM event_log_heads WHERE org_id = $1)::text AS head,
