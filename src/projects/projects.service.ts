@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { isUniqueViolation } from '../shared/database/sql';
+import { DomainEvent, withResource } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { ProjectResponse } from './dto/project.dto';
@@ -41,10 +42,14 @@ export class ProjectsService {
           createdBy: actor.userId,
         })
         .catch(rethrowNameTaken);
+      const response = ProjectResponse.of(project);
       await this.events.publish(
-        new ProjectCreated(actor.orgId, actor.userId, project.id, snapshot(project)),
+        withResource(
+          new ProjectCreated(actor.orgId, actor.userId, project.id, snapshot(project)),
+          response,
+        ),
       );
-      return ProjectResponse.of(project);
+      return response;
     });
   }
 
@@ -70,8 +75,10 @@ export class ProjectsService {
       const changed = (Object.keys(now) as Array<keyof ProjectSnapshot>).filter(
         (k) => k !== 'archived' && was[k] !== now[k],
       );
+      const response = ProjectResponse.of(after);
+      const events: DomainEvent[] = [];
       if (changed.length > 0) {
-        await this.events.publish(
+        events.push(
           new ProjectUpdated(
             actor.orgId,
             actor.userId,
@@ -82,11 +89,10 @@ export class ProjectsService {
         );
       }
       if (was.archived !== now.archived) {
-        await this.events.publish(
-          new ProjectArchived(actor.orgId, actor.userId, before.id, now.archived),
-        );
+        events.push(new ProjectArchived(actor.orgId, actor.userId, before.id, now.archived));
       }
-      return ProjectResponse.of(after);
+      await this.events.publish(...events.map((event) => withResource(event, response)));
+      return response;
     });
   }
 
