@@ -9,6 +9,8 @@ process.env.BCRYPT_COST = '4';
 process.env.MIGRATIONS_RUN = 'false';
 process.env.AUTH_THROTTLE_LIMIT ??= '1000';
 process.env.INVITE_THROTTLE_LIMIT ??= '1000';
+process.env.WRITE_LIMIT_PER_USER ??= '100000';
+process.env.WRITE_LIMIT_PER_ORG ??= '100000';
 process.env.DB_POOL_SIZE ??= '5';
 // A random signing secret per test process: no constant secret anywhere.
 process.env.JWT_SECRET ??= randomBytes(32).toString('base64url');

@@ -19,6 +19,8 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { HealthController } from './health/health.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { throttlerStorage } from './http/throttler-storage';
+import { WriteLimitsInterceptor } from './http/write-limits.interceptor';
 
 /** The kernel: config, database, auth (link 1 of the chain), events, jobs, errors, logs, health. */
 @Global()
@@ -53,18 +55,21 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     }),
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) => [
-        {
-          name: 'default',
-          ttl: config.get('AUTH_THROTTLE_TTL_SECONDS', { infer: true }) * 1000,
-          limit: config.get('AUTH_THROTTLE_LIMIT', { infer: true }),
-        },
-        {
-          name: 'invites',
-          ttl: 60_000,
-          limit: config.get('INVITE_THROTTLE_LIMIT', { infer: true }),
-        },
-      ],
+      useFactory: (config: ConfigService<Env, true>) => ({
+        throttlers: [
+          {
+            name: 'default',
+            ttl: config.get('AUTH_THROTTLE_TTL_SECONDS', { infer: true }) * 1000,
+            limit: config.get('AUTH_THROTTLE_LIMIT', { infer: true }),
+          },
+          {
+            name: 'invites',
+            ttl: 60_000,
+            limit: config.get('INVITE_THROTTLE_LIMIT', { infer: true }),
+          },
+        ],
+        storage: throttlerStorage(config),
+      }),
     }),
     TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
   ],
@@ -73,6 +78,7 @@ import { RequestContextInterceptor } from './http/request-context.interceptor';
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: WriteLimitsInterceptor },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     AppLogger,
   ],

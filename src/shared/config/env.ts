@@ -131,6 +131,33 @@ export class Env {
   @Min(1)
   INVITE_THROTTLE_LIMIT: number = 30;
 
+  /** Writes (POST, PUT, PATCH, DELETE) per window for each signed-in user. */
+  @IsInt()
+  @Min(1)
+  WRITE_LIMIT_PER_USER: number = 600;
+
+  /** Writes per window in each org, all its members together. */
+  @IsInt()
+  @Min(1)
+  WRITE_LIMIT_PER_ORG: number = 3000;
+
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  WRITE_LIMIT_WINDOW_SECONDS: number = 60;
+
+  /**
+   * With it, rate-limit counters live in Redis and every instance shares one budget;
+   * without it, each instance counts in its own memory.
+   */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefix of every rate-limit key in Redis (several deployments may share one). */
+  @Matches(/^[\w:.-]{1,64}$/)
+  REDIS_KEY_PREFIX: string = 'worklane:';
+
   @IsOptional()
   @IsString()
   SMTP_URL?: string;

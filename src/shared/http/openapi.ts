@@ -175,6 +175,18 @@ function addCommonResponses(path: string, method: string, op: OperationObject): 
     add(409, 'Conflict (also: collided with a concurrent change; retry)');
     add(413, 'The body is over 1 MiB');
     add(415, 'The body is not application/json');
+    if (op.security?.length) {
+      op.responses[429] ??= problem(429, 'Too many writes from you or in this org; see Retry-After');
+      const limited = op.responses[429] as ResponseObject;
+      limited.headers = {
+        ...limited.headers,
+        'Retry-After': {
+          description: 'Seconds until the budget that ran out refills',
+          required: true,
+          schema: { type: 'string', pattern: '^\\d+$' },
+        },
+      };
+    }
   }
   if (params.some((p) => p.in === 'path')) {
     add(414, `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`);
@@ -198,7 +210,8 @@ function addCommonResponses(path: string, method: string, op: OperationObject): 
 }
 
 /** Headers every response carries, and those of throttled and idempotent routes. */
-function addResponseHeaders(op: OperationObject): void {
+function addResponseHeaders(path: string, method: string, op: OperationObject): void {
+  const writeLimited = WRITES.has(method) && path.startsWith('/api/') && !!op.security?.length;
   const extensions = op as unknown as Record<string, unknown>;
   const throttler = extensions[THROTTLED] as string | undefined;
   delete extensions[THROTTLED];
@@ -218,6 +231,10 @@ function addResponseHeaders(op: OperationObject): void {
           $ref: `#/components/headers/X-RateLimit-${name}`,
         };
       }
+    }
+    if (writeLimited) {
+      headers['RateLimit-Policy'] = { $ref: '#/components/headers/RateLimit-Policy' };
+      headers['RateLimit'] = { $ref: '#/components/headers/RateLimit' };
     }
     if (idempotent && status.startsWith('2')) {
       headers['Idempotent-Replayed'] = { $ref: '#/components/headers/Idempotent-Replayed' };
@@ -309,6 +326,17 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
       required: false,
       schema: { type: 'string', enum: ['true'] },
     },
+    'RateLimit-Policy': {
+      description:
+        'The write budgets of this call (IETF httpapi draft): `"user";q=600;w=60, "org";q=3000;w=60`',
+      required: false,
+      schema: { type: 'string' },
+    },
+    RateLimit: {
+      description: 'What is left of each budget and when it refills: `"user";r=599;t=60, …`',
+      required: false,
+      schema: { type: 'string' },
+    },
     'X-RateLimit-Limit': {
       description: 'Calls allowed per window',
       required: true,
@@ -342,7 +370,7 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
         // Every error is problem+json (ProblemDetailsFilter), whatever a library declared.
         if (Number(status) >= 400) res.content = problem(Number(status)).content;
       }
-      addResponseHeaders(op);
+      addResponseHeaders(path, method, op);
     }
   }
   addLinks(doc);
