@@ -17,6 +17,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { HealthController } from './health/health.controller';
+import { IdempotencyKeysRepository } from './http/idempotency-keys.repository';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { throttlerStorage } from './http/throttler-storage';
@@ -81,7 +82,8 @@ import { WriteLimitsInterceptor } from './http/write-limits.interceptor';
     { provide: APP_INTERCEPTOR, useClass: WriteLimitsInterceptor },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     AppLogger,
+    IdempotencyKeysRepository,
   ],
-  exports: [AppLogger],
+  exports: [AppLogger, IdempotencyKeysRepository],
 })
 export class KernelModule {}

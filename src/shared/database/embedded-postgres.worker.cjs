@@ -6,7 +6,10 @@ const { PGlite } = require('@electric-sql/pglite');
 const { PGLiteSocketServer } = require('@electric-sql/pglite-socket');
 
 // Extended-protocol messages that leave a request unfinished until the client's Sync.
-const MID_REQUEST = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+const MID_REQUEST = new Set([
+  0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */,
+  0x48 /* Flush */,
+]);
 
 /**
  * Replaces pglite-socket's query queue. Its queue keeps one connection's messages
@@ -111,5 +114,8 @@ async function main() {
 }
 
 main().catch((error) => {
-  parentPort.postMessage({ type: 'error', message: error && error.stack ? error.stack : String(error) });
+  parentPort.postMessage({
+    type: 'error',
+    message: error && error.stack ? error.stack : String(error),
+  });
 });

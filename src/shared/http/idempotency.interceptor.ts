@@ -12,9 +12,9 @@ import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { concatMap, Observable, of } from 'rxjs';
-import { one, rows } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DomainError, InvalidField } from './domain-error';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { requestState } from './request-state';
 import { stableJson } from './stable-json';
 
@@ -90,7 +90,10 @@ export function openReplay(userId: string, key: string, sealed: Buffer): Replay 
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly keys: IdempotencyKeysRepository,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -109,37 +112,23 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${request.method} ${request.url}\n${stableJson(request.body)}`)
       .digest();
 
-    const claimed = await rows(
-      em,
-      `INSERT INTO idempotency_keys (user_id, key_digest, org_id, request_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, key_digest) DO NOTHING RETURNING 1`,
-      [userId, digest, state.membership?.orgId ?? null, hash],
-    );
-    if (claimed.length === 0) {
-      const prior = await one<{
-        request_hash: Buffer;
-        status: number;
-        response: Buffer | null;
-        fresh: boolean;
-      }>(
-        em,
-        `SELECT request_hash, status, response, created_at > now() - interval '24 hours' AS fresh
-           FROM idempotency_keys WHERE user_id = $1 AND key_digest = $2 FOR UPDATE`,
-        [userId, digest],
-      );
+    const claim = {
+      userId,
+      digest,
+      orgId: state.membership?.orgId ?? null,
+      requestHash: hash,
+    };
+    if (!(await this.keys.claim(em, claim))) {
+      const prior = await this.keys.lockExisting(em, userId, digest);
       if (prior?.fresh && prior.response) {
-        if (!prior.request_hash.equals(hash)) throw new IdempotencyKeyReused();
+        if (!prior.requestHash.equals(hash)) throw new IdempotencyKeyReused();
         const replay = openReplay(userId, key, prior.response);
         for (const [name, value] of Object.entries(replay.headers)) void reply.header(name, value);
         void reply.header('idempotent-replayed', 'true');
         return of(replay.body);
       }
       // Older than 24 h (or its replay was dropped): the key starts a new life.
-      await em.query(
-        `UPDATE idempotency_keys SET request_hash = $3, org_id = $4, status = NULL, response = NULL, created_at = now()
-          WHERE user_id = $1 AND key_digest = $2`,
-        [userId, digest, hash, state.membership?.orgId ?? null],
-      );
+      await this.keys.restart(em, claim);
     }
 
     const status: number =
@@ -147,15 +136,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     return next.handle().pipe(
       concatMap(async (body) => {
-        await em.query(
-          `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key_digest = $2`,
-          [
-            userId,
-            digest,
-            status,
-            sealReplay(userId, key, { body, headers: replayedHeaders(reply) }),
-          ],
-        );
+        const sealed = sealReplay(userId, key, { body, headers: replayedHeaders(reply) });
+        await this.keys.complete(em, userId, digest, status, sealed);
         return body;
       }),
     );

@@ -176,7 +176,10 @@ function addCommonResponses(path: string, method: string, op: OperationObject): 
     add(413, 'The body is over 1 MiB');
     add(415, 'The body is not application/json');
     if (op.security?.length) {
-      op.responses[429] ??= problem(429, 'Too many writes from you or in this org; see Retry-After');
+      op.responses[429] ??= problem(
+        429,
+        'Too many writes from you or in this org; see Retry-After',
+      );
       const limited = op.responses[429] as ResponseObject;
       limited.headers = {
         ...limited.headers,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { one } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
+import { IdempotencyKeysRepository } from '../http/idempotency-keys.repository';
 import { Jobs } from '../jobs/jobs';
 
 export const IDEMPOTENCY_PURGE_JOB = 'maintenance.purge-idempotency-keys';
@@ -19,6 +19,7 @@ export class IdempotencyKeyPurge implements OnModuleInit {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: Jobs,
+    private readonly keys: IdempotencyKeysRepository,
   ) {}
 
   onModuleInit(): void {
@@ -31,14 +32,8 @@ export class IdempotencyKeyPurge implements OnModuleInit {
 
   /** Deletes every key older than 24 h; returns how many went. */
   purge(): Promise<number> {
-    return this.uow.system('maintenance.purge-idempotency-keys', async (em) => {
-      const row = await one<{ n: number }>(
-        em,
-        `WITH gone AS (
-           DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours' RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-      );
-      return row?.n ?? 0;
-    });
+    return this.uow.system('maintenance.purge-idempotency-keys', (em) =>
+      this.keys.purgeExpired(em),
+    );
   }
 }
