@@ -171,6 +171,7 @@ function addCommonResponses(path: string, method: string, op: OperationObject): 
   const params = (op.parameters ?? []) as ParameterObject[];
   add(400);
   if (op.security?.length) add(401, 'Missing, invalid or expired access token');
+  add(431, 'The request line or headers are over 16 KiB (a URL that long, too)');
   if (WRITES.has(method) && path.startsWith('/api/')) {
     add(409, 'Conflict (also: collided with a concurrent change; retry)');
     add(413, 'The body is over 1 MiB');
