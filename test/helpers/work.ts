@@ -48,6 +48,8 @@ export interface TaskView {
   updatedAt: string;
   completedAt: string | null;
   version: number;
+  /** Its place in its board column (project, status). */
+  rank: string;
 }
 
 export const projectsPath = (orgId: string) => api(`/orgs/${orgId}/projects`);
