@@ -4,9 +4,11 @@ import { api, createTestApp, TestApp } from './helpers/app';
 import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld, roleMatrix } from './helpers/orgs';
 import { expectOutcome, expectProblem, expectStatus, fieldsOf } from './helpers/problems';
 import { SignedInUser } from './helpers/users';
+import { TaskRank1763900006000 } from '../migrations/1763900006000-TaskRank';
 import {
   createProject,
   createTask,
+  insertTasks,
   projectPath,
   STATUSES,
   taskPath,
@@ -753,5 +755,51 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
         beforeId: d!.id,
       },
     });
+  });
+
+  it('ranks existing tasks by creation order within each column when the migration runs', async () => {
+    const w = await projectWorld();
+    const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 9, minute)).toISOString();
+    // Inserted out of creation order, two sharing a creation instant (then by id).
+    const seed = [5, 1, 4, 1, 3, 0, 2, 6, 7].map((minute, i) => ({
+      projectId: w.projectId,
+      title: `old ${i}`,
+      status: i % 2 ? 'done' : 'todo',
+      priority: 'medium',
+      assigneeId: null,
+      dueDate: null,
+      createdBy: w.owner.id,
+      createdAt: at(minute),
+    }));
+    await insertTasks(t, w.orgId, seed);
+
+    // Down and up again inside a transaction that is then rolled back (DDL is transactional).
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const migration = new TaskRank1763900006000();
+      await migration.down(runner);
+      await migration.up(runner);
+      const rows: Array<{ id: string; status: Status; rank: string }> = await runner.query(
+        `SELECT id::text AS id, status, rank FROM tasks WHERE project_id = $1 ORDER BY rank, id`,
+        [w.projectId],
+      );
+      const created: Array<{ id: string; status: Status }> = await runner.query(
+        `SELECT id::text AS id, status FROM tasks WHERE project_id = $1 ORDER BY created_at, id`,
+        [w.projectId],
+      );
+      for (const status of ['todo', 'done'] as const) {
+        const column = rows.filter((r) => r.status === status);
+        expect(column.map((r) => r.id)).toEqual(
+          created.filter((r) => r.status === status).map((r) => r.id),
+        );
+        expect(new Set(column.map((r) => r.rank)).size).toBe(column.length);
+      }
+      for (const row of rows) expect(row.rank).toMatch(/^[0-9A-Za-z]{1,48}$/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 });
