@@ -773,22 +773,31 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
     }));
     await insertTasks(t, w.orgId, seed);
 
-    // Down and up again inside a transaction that is then rolled back (DDL is transactional).
+    // The migration runs on a copy of these rows as they were before it: a temporary
+    // `tasks` (which shadows the real table for unqualified names) without a rank, in a
+    // transaction rolled back afterwards. The real table is never locked for DDL, which
+    // would stall the suites running beside this one.
     const runner = t.dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     try {
-      const migration = new TaskRank1763900006000();
-      await migration.down(runner);
-      await migration.up(runner);
-      const rows: Array<{ id: string; status: Status; rank: string }> = await runner.query(
-        `SELECT id::text AS id, status, rank FROM tasks WHERE project_id = $1 ORDER BY rank, id`,
+      await runner.query(
+        `CREATE TEMP TABLE tasks (id uuid, org_id uuid, project_id uuid, status text,
+                                  created_at timestamptz) ON COMMIT DROP`,
+      );
+      await runner.query(
+        `INSERT INTO pg_temp.tasks SELECT id, org_id, project_id, status, created_at
+           FROM public.tasks WHERE project_id = $1`,
         [w.projectId],
+      );
+      await new TaskRank1763900006000().up(runner);
+      const rows: Array<{ id: string; status: Status; rank: string }> = await runner.query(
+        `SELECT id::text AS id, status, rank FROM pg_temp.tasks ORDER BY rank, id`,
       );
       const created: Array<{ id: string; status: Status }> = await runner.query(
-        `SELECT id::text AS id, status FROM tasks WHERE project_id = $1 ORDER BY created_at, id`,
-        [w.projectId],
+        `SELECT id::text AS id, status FROM pg_temp.tasks ORDER BY created_at, id`,
       );
+      expect(rows).toHaveLength(seed.length);
       for (const status of ['todo', 'done'] as const) {
         const column = rows.filter((r) => r.status === status);
         expect(column.map((r) => r.id)).toEqual(
