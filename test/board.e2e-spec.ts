@@ -58,6 +58,9 @@ const asCaller = (caller: TaskCaller): Caller =>
 const byRank = (a: { rank: string; id: string }, b: { rank: string; id: string }) =>
   a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
+/** The suites that make hundreds of requests: a loaded machine (or the embedded database) needs time. */
+const LONG = 180_000;
+
 const emptyColumns = (): Columns => ({ todo: [], in_progress: [], done: [], blocked: [] });
 
 describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board, sort=rank', () => {
@@ -309,124 +312,136 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
       fc.record({ kind: fc.constant('patch' as const), card: fc.nat(), status }),
     );
 
-    it('gives the column orders of a plain list model, on the board and in sort=rank lists', async () => {
+    it(
+      'gives the column orders of a plain list model, on the board and in sort=rank lists',
+      async () => {
+        const w = await projectWorld();
+        let runs = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 10 }), async (commands) => {
+            runs++;
+            // Each run on a project of its own: the model starts empty.
+            const projectId = await createProject(t, w.orgId, w.owner);
+            const run: World = { ...w, projectId };
+            const model = emptyColumns();
+            const statusOf = new Map<string, Status>();
+            const ids: string[] = [];
+            for (const c of commands) {
+              if (c.kind === 'create' || ids.length === 0) {
+                const s = c.kind === 'create' ? c.status : 'todo';
+                const task = await createTask(t, w.orgId, projectId, w.owner, { status: s });
+                ids.push(task.id);
+                model[s].push(task.id);
+                statusOf.set(task.id, s);
+                continue;
+              }
+              const id = ids[c.card % ids.length]!;
+              const from = statusOf.get(id)!;
+              if (c.kind === 'patch') {
+                const res = await t
+                  .http()
+                  .patch(taskPath(w.orgId, projectId, id))
+                  .set(w.owner.auth)
+                  .send({ status: c.status });
+                expectStatus(res, 200);
+                if (c.status !== from) {
+                  model[from].splice(model[from].indexOf(id), 1);
+                  model[c.status].push(id);
+                  statusOf.set(id, c.status);
+                }
+                continue;
+              }
+              const to = c.status ?? from;
+              const column = model[to].filter((x) => x !== id);
+              let body: Record<string, unknown> = c.status ? { status: to } : {};
+              let at = column.length;
+              if (c.kind === 'move') {
+                at = c.at % (column.length + 1);
+                const afterId = column[at - 1];
+                const beforeId = column[at];
+                if (c.send !== 'before' && afterId) body = { ...body, afterId };
+                if (c.send !== 'after' && beforeId) body = { ...body, beforeId };
+                // With only one side sent and that side missing (top / bottom): the other.
+                if (!('afterId' in body) && !('beforeId' in body)) {
+                  if (afterId) body = { ...body, afterId };
+                  else if (beforeId) body = { ...body, beforeId };
+                }
+              }
+              await moved(run, id, body);
+              model[from].splice(model[from].indexOf(id), 1);
+              column.splice(at, 0, id);
+              model[to] = column;
+              statusOf.set(id, to);
+            }
+            expect(await columnsOnBoard(run)).toEqual(model);
+            expect(await columnsByList(run)).toEqual(model);
+          }),
+          { seed: 16, numRuns: 30, endOnFailure: true },
+        );
+        expect(runs).toBe(30);
+      },
+      LONG,
+    );
+  });
+
+  it(
+    'keeps every key within 48 characters over 300 moves into the same gap, in the model’s order',
+    async () => {
       const w = await projectWorld();
-      let runs = 0;
-      await fc.assert(
-        fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 10 }), async (commands) => {
-          runs++;
-          // Each run on a project of its own: the model starts empty.
-          const projectId = await createProject(t, w.orgId, w.owner);
-          const run: World = { ...w, projectId };
-          const model = emptyColumns();
-          const statusOf = new Map<string, Status>();
-          const ids: string[] = [];
-          for (const c of commands) {
-            if (c.kind === 'create' || ids.length === 0) {
-              const s = c.kind === 'create' ? c.status : 'todo';
-              const task = await createTask(t, w.orgId, projectId, w.owner, { status: s });
-              ids.push(task.id);
-              model[s].push(task.id);
-              statusOf.set(task.id, s);
-              continue;
-            }
-            const id = ids[c.card % ids.length]!;
-            const from = statusOf.get(id)!;
-            if (c.kind === 'patch') {
-              const res = await t
-                .http()
-                .patch(taskPath(w.orgId, projectId, id))
-                .set(w.owner.auth)
-                .send({ status: c.status });
-              expectStatus(res, 200);
-              if (c.status !== from) {
-                model[from].splice(model[from].indexOf(id), 1);
-                model[c.status].push(id);
-                statusOf.set(id, c.status);
-              }
-              continue;
-            }
-            const to = c.status ?? from;
-            const column = model[to].filter((x) => x !== id);
-            let body: Record<string, unknown> = c.status ? { status: to } : {};
-            let at = column.length;
-            if (c.kind === 'move') {
-              at = c.at % (column.length + 1);
-              const afterId = column[at - 1];
-              const beforeId = column[at];
-              if (c.send !== 'before' && afterId) body = { ...body, afterId };
-              if (c.send !== 'after' && beforeId) body = { ...body, beforeId };
-              // With only one side sent and that side missing (top / bottom): the other.
-              if (!('afterId' in body) && !('beforeId' in body)) {
-                if (afterId) body = { ...body, afterId };
-                else if (beforeId) body = { ...body, beforeId };
-              }
-            }
-            await moved(run, id, body);
-            model[from].splice(model[from].indexOf(id), 1);
-            column.splice(at, 0, id);
-            model[to] = column;
-            statusOf.set(id, to);
-          }
-          expect(await columnsOnBoard(run)).toEqual(model);
-          expect(await columnsByList(run)).toEqual(model);
-        }),
-        { seed: 16, numRuns: 30, endOnFailure: true },
+      const [anchor, ...movers] = await makeColumn(w, 6);
+      const model = [anchor!.id, ...movers.map((m) => m.id)];
+      let longest = 0;
+      for (let i = 0; i < 300; i++) {
+        // Always directly below the anchor: the gap between it and the card moved last.
+        const mover = movers[i % movers.length]!;
+        const card = await moved(w, mover.id, { afterId: anchor!.id });
+        longest = Math.max(longest, card.rank.length);
+        model.splice(model.indexOf(mover.id), 1);
+        model.splice(1, 0, mover.id);
+      }
+      const [{ max }] = await t.dataSource.query(
+        `SELECT max(length(rank))::int AS max FROM tasks WHERE project_id = $1`,
+        [w.projectId],
       );
-      expect(runs).toBe(30);
-    });
-  });
+      console.log(`[board] 300 moves into one gap: longest key ${Math.max(longest, max)}`);
+      expect(Math.max(longest, max)).toBeLessThanOrEqual(48);
+      expect((await columnsOnBoard(w)).todo).toEqual(model);
+      expect((await columnsByList(w)).todo).toEqual(model);
+    },
+    LONG,
+  );
 
-  it('keeps every key within 48 characters over 300 moves into the same gap, in the model’s order', async () => {
-    const w = await projectWorld();
-    const [anchor, ...movers] = await makeColumn(w, 6);
-    const model = [anchor!.id, ...movers.map((m) => m.id)];
-    let longest = 0;
-    for (let i = 0; i < 300; i++) {
-      // Always directly below the anchor: the gap between it and the card moved last.
-      const mover = movers[i % movers.length]!;
-      const card = await moved(w, mover.id, { afterId: anchor!.id });
-      longest = Math.max(longest, card.rank.length);
-      model.splice(model.indexOf(mover.id), 1);
-      model.splice(1, 0, mover.id);
-    }
-    const [{ max }] = await t.dataSource.query(
-      `SELECT max(length(rank))::int AS max FROM tasks WHERE project_id = $1`,
-      [w.projectId],
-    );
-    console.log(`[board] 300 moves into one gap: longest key ${Math.max(longest, max)}`);
-    expect(Math.max(longest, max)).toBeLessThanOrEqual(48);
-    expect((await columnsOnBoard(w)).todo).toEqual(model);
-    expect((await columnsByList(w)).todo).toEqual(model);
-  });
+  it(
+    'serializes 20 concurrent moves into one gap: every card once, in a total order, each 200 or 409',
+    async () => {
+      const w = await projectWorld();
+      const [top, second, ...rest] = await makeColumn(w, 22);
+      const answers = await Promise.all(
+        rest.map((card) => move(w, w.owner, card.id, { afterId: top!.id })),
+      );
+      for (const res of answers) {
+        if (res.status !== 200) expectProblem(res, 409);
+      }
+      const movedIds = rest.filter((_, i) => answers[i]!.status === 200).map((c) => c.id);
+      const stayed = rest.filter((_, i) => answers[i]!.status !== 200).map((c) => c.id);
+      expect(movedIds.length).toBeGreaterThan(0);
 
-  it('serializes 20 concurrent moves into one gap: every card once, in a total order, each 200 or 409', async () => {
-    const w = await projectWorld();
-    const [top, second, ...rest] = await makeColumn(w, 22);
-    const answers = await Promise.all(
-      rest.map((card) => move(w, w.owner, card.id, { afterId: top!.id })),
-    );
-    for (const res of answers) {
-      if (res.status !== 200) expectProblem(res, 409);
-    }
-    const movedIds = rest.filter((_, i) => answers[i]!.status === 200).map((c) => c.id);
-    const stayed = rest.filter((_, i) => answers[i]!.status !== 200).map((c) => c.id);
-    expect(movedIds.length).toBeGreaterThan(0);
-
-    const column = (await columnsOnBoard(w)).todo;
-    expect(column).toHaveLength(22);
-    expect(new Set(column).size).toBe(22);
-    expect(await columnsByList(w)).toMatchObject({ todo: column });
-    // The moved cards sit between the top card and the second, the refused ones where they were.
-    expect(column[0]).toBe(top!.id);
-    expect(new Set(column.slice(1, 1 + movedIds.length))).toEqual(new Set(movedIds));
-    expect(column.slice(1 + movedIds.length)).toEqual([second!.id, ...stayed]);
-    const ranks: Array<{ rank: string }> = await t.dataSource.query(
-      `SELECT rank FROM tasks WHERE project_id = $1 ORDER BY rank, id`,
-      [w.projectId],
-    );
-    expect(new Set(ranks.map((r) => r.rank)).size).toBe(22);
-  });
+      const column = (await columnsOnBoard(w)).todo;
+      expect(column).toHaveLength(22);
+      expect(new Set(column).size).toBe(22);
+      expect(await columnsByList(w)).toMatchObject({ todo: column });
+      // The moved cards sit between the top card and the second, the refused ones where they were.
+      expect(column[0]).toBe(top!.id);
+      expect(new Set(column.slice(1, 1 + movedIds.length))).toEqual(new Set(movedIds));
+      expect(column.slice(1 + movedIds.length)).toEqual([second!.id, ...stayed]);
+      const ranks: Array<{ rank: string }> = await t.dataSource.query(
+        `SELECT rank FROM tasks WHERE project_id = $1 ORDER BY rank, id`,
+        [w.projectId],
+      );
+      expect(new Set(ranks.map((r) => r.rank)).size).toBe(22);
+    },
+    LONG,
+  );
 
   describe('the board and sort=rank pages', () => {
     let w: World;
