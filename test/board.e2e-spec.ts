@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import type { Response } from 'supertest';
 import { api, createTestApp, TestApp } from './helpers/app';
 import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld, roleMatrix } from './helpers/orgs';
@@ -527,6 +528,23 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
         }
       },
     );
+
+    it('reads the whole board in one statement: as many as a list page, prologue included', async () => {
+      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+      try {
+        const statements = async (path: string, query: Record<string, unknown>) => {
+          spy.mockClear();
+          expectStatus(await t.http().get(path).query(query).set(w.member.auth), 200);
+          return spy.mock.calls.length;
+        };
+        const list = await statements(tasksPath(w.orgId, w.projectId), { assigneeId: 'me' });
+        const board = await statements(boardPath(w), { assigneeId: 'me', perColumn: 3 });
+        expect(list).toBeGreaterThan(0);
+        expect(board).toBe(list);
+      } finally {
+        spy.mockRestore();
+      }
+    });
 
     it('shows all four columns of an empty project, with total 0', async () => {
       const empty = { ...w, projectId: await createProject(t, w.orgId, w.owner) };
