@@ -656,6 +656,7 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
         ['beforeId'],
       ],
       ['an unknown status', () => ({ status: 'doing' }), ['status']],
+      ['a null status', () => ({ status: null }), ['status']],
       ['an unknown field', () => ({ rank: 'a0' }), ['rank']],
     ];
 
@@ -696,6 +697,16 @@ describe('Kanban: POST …/tasks/:taskId/move, GET …/projects/:projectId/board
       expect(fresh.headers.etag).toBe(`"${before.version + 1}"`);
       expect((await columnsOnBoard(w)).todo[0]).toBe(card.id);
       todo = [card, ...todo.slice(0, 3)];
+    });
+
+    it('takes null neighbours as none named: {afterId: null, beforeId: top} is the top', async () => {
+      const card = todo[2]!;
+      const res = await move(w, w.owner, card.id, { afterId: null, beforeId: todo[0]!.id });
+      expectStatus(res, 200);
+      expect((await columnsOnBoard(w)).todo[0]).toBe(card.id);
+      const back = await move(w, w.owner, card.id, { afterId: todo[1]!.id, beforeId: null });
+      expectStatus(back, 200);
+      expect((await columnsOnBoard(w)).todo.slice(0, 3)).toEqual(todo.slice(0, 3).map((x) => x.id));
     });
 
     it('answers 200 and changes nothing to a move to where the card already is', async () => {

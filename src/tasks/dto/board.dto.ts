@@ -1,7 +1,7 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsUUID, Max, Min } from 'class-validator';
-import { Optional } from '../../shared/http/dto';
+import { Nullable, Optional } from '../../shared/http/dto';
 import { ApiEnum, ApiInteger, ApiUuid } from '../../shared/http/openapi';
 import type { TaskStatus } from '../tasks.repository';
 import { ListTasksQuery, STATUSES, TaskResponse } from './task.dto';
@@ -18,20 +18,23 @@ export class MoveTaskDto {
 
   @ApiUuid({
     required: false,
-    description: 'The card that ends up directly above (in the target column; not the task itself)',
+    nullable: true,
+    description:
+      'The card that ends up directly above (in the target column; not the task itself); null or absent: none named',
   })
-  @Optional()
+  @Nullable()
   @IsUUID()
-  afterId?: string;
+  afterId?: string | null;
 
   @ApiUuid({
     required: false,
+    nullable: true,
     description:
-      'The card that ends up directly below (in the target column; not the task itself). With afterId, the two must be adjacent',
+      'The card that ends up directly below (in the target column; not the task itself); null or absent: none named. With afterId, the two must be adjacent',
   })
-  @Optional()
+  @Nullable()
   @IsUUID()
-  beforeId?: string;
+  beforeId?: string | null;
 }
 
 /** The list's filters that make sense on a board: all but status, sort and paging. */
