@@ -21,7 +21,9 @@ describe('npm run seed: the demo org', () => {
   };
 
   it('makes an org with one member per role, projects, tasks of every kind, an invite and history', async () => {
-    expect(await seedDemo(base)).toBe('created');
+    // test/readme.e2e-spec.ts seeds the same demo org on this run's shared database: which
+    // of the two suites comes first depends on Jest's scheduling, so either may have made it.
+    expect(['created', 'existed']).toContain(await seedDemo(base));
 
     const owner = await signIn('owner');
     const orgs = await t.http().get(api('/orgs')).set(owner);

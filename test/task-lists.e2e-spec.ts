@@ -20,8 +20,9 @@ import {
  */
 
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
-const SORTS = ['createdAt', 'updatedAt', 'dueDate', 'priority'] as const;
+const SORTS = ['createdAt', 'updatedAt', 'dueDate', 'priority', 'rank'] as const;
 const ORDERS = ['asc', 'desc'] as const;
+const RANKS = ['Zz', 'a0', 'a0', 'a1', 'b00', 'a0V', 'A', 'z', 'a0', 'Zzz'];
 type Sort = (typeof SORTS)[number];
 type Order = (typeof ORDERS)[number];
 
@@ -37,6 +38,8 @@ interface Row {
   /** Fixed-width UTC text with microseconds: sorts like the timestamp. */
   createdAt: string;
   updatedAt: string;
+  /** Board key: compared byte-wise, as JavaScript compares ASCII strings. */
+  rank: string;
 }
 
 interface Filter {
@@ -55,7 +58,7 @@ async function loadRows(t: TestApp, orgId: string): Promise<Row[]> {
   return t.dataSource.query(
     `SELECT id::text AS id, project_id::text AS "projectId", title, status, priority,
             assignee_id::text AS "assigneeId", to_char(due_date, 'YYYY-MM-DD') AS "dueDate",
-            ${ts('created_at')} AS "createdAt", ${ts('updated_at')} AS "updatedAt"
+            ${ts('created_at')} AS "createdAt", ${ts('updated_at')} AS "updatedAt", rank
        FROM tasks WHERE org_id = $1`,
     [orgId],
   );
@@ -71,7 +74,9 @@ function sortRows(rows: Row[], sort: Sort, order: Order): string[] {
         ? r.updatedAt
         : sort === 'dueDate'
           ? r.dueDate
-          : RANK[r.priority]!;
+          : sort === 'rank'
+            ? r.rank
+            : RANK[r.priority]!;
   return [...rows]
     .sort((a, b) => {
       const ka = key(a);
@@ -221,6 +226,8 @@ describe('task lists: sorts, keyset pages, filters', () => {
         createdBy: i % 2 ? w.member.id : w.owner.id,
         createdAt: created.toISOString(),
         updatedAt: updated.toISOString(),
+        // Ties, and keys a linguistic collation would order otherwise ("Zz" < "a0" byte-wise).
+        rank: RANKS[i % RANKS.length],
       });
     }
     await insertTasks(t, w.orgId, seeded);
@@ -331,6 +338,7 @@ describe('task lists: sorts, keyset pages, filters', () => {
           updatedAt: expect.any(String),
           completedAt: null,
           version: 1,
+          rank: expect.stringMatching(/^[0-9A-Za-z]{1,48}$/),
         },
       ]);
     });

@@ -189,6 +189,7 @@ describe('tasks: /orgs/:orgId/projects/:projectId/tasks, /orgs/:orgId/tasks, sta
               updatedAt: expect.any(String),
               completedAt: null,
               version: expect.any(Number),
+              rank: expect.stringMatching(/^[0-9A-Za-z]{1,48}$/),
             });
           } else {
           }

@@ -11,7 +11,8 @@ export class ProjectNameTaken extends DomainError {
 }
 
 export class ProjectArchivedError extends DomainError {
-  constructor() {
-    super('project_archived', 'conflict', 'The project is archived: unarchive it to add tasks.');
+  /** `action`: what the caller tried (`add tasks`, `move cards`). */
+  constructor(action = 'add tasks') {
+    super('project_archived', 'conflict', `The project is archived: unarchive it to ${action}.`);
   }
 }

@@ -108,8 +108,8 @@ export class ProjectsService {
   }
 
   /** Archived projects take no new tasks (409); the guard holds a share lock meanwhile. */
-  assertTakesTasks(project: ProjectRow): void {
-    if (project.archived) throw new ProjectArchivedError();
+  assertTakesTasks(project: ProjectRow, action?: string): void {
+    if (project.archived) throw new ProjectArchivedError(action);
   }
 }
 

@@ -3,7 +3,7 @@ import { TaskFilter, TaskOrder } from './tasks.repository';
 
 /** List query → repository filter; `assigneeId=me` is the caller. */
 export function filterOf(
-  query: ListTasksQuery & Partial<ListOrgTasksQuery>,
+  query: Omit<Partial<ListOrgTasksQuery>, 'limit'>,
   callerId: string,
 ): TaskFilter {
   return {
@@ -18,8 +18,12 @@ export function filterOf(
   };
 }
 
-/** Newest first by default; due dates soonest first; priority urgent first. */
+/**
+ * Newest first by default; due dates soonest first; priority urgent first; rank top of the
+ * column first.
+ */
 export function orderOf(query: ListTasksQuery): TaskOrder {
   const sort = query.sort ?? 'createdAt';
-  return { sort, direction: query.order ?? (sort === 'dueDate' ? 'asc' : 'desc') };
+  const ascending = sort === 'dueDate' || sort === 'rank';
+  return { sort, direction: query.order ?? (ascending ? 'asc' : 'desc') };
 }

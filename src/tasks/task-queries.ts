@@ -5,7 +5,7 @@ import type { TaskFilter, TaskOrder } from './tasks.repository';
 export const TASK_COLUMNS = `t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
   t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
-  t.completed_at AS "completedAt", t.version`;
+  t.completed_at AS "completedAt", t.version, t.rank`;
 
 /** The keyset of each sort: a column the indexes cover, and the type its cursor value casts back to. */
 function sortKey(order: TaskOrder): { expr: string; type: string } {
@@ -16,6 +16,8 @@ function sortKey(order: TaskOrder): { expr: string; type: string } {
       return { expr: 't.updated_at', type: 'timestamptz' };
     case 'priority':
       return { expr: 't.priority_rank', type: 'smallint' };
+    case 'rank':
+      return { expr: 't.rank', type: 'text' };
     case 'dueDate':
       // Generated columns: undated tasks sort last whichever the direction.
       return { expr: order.direction === 'asc' ? 't.due_first' : 't.due_last', type: 'date' };
@@ -81,6 +83,36 @@ export function listQuery(
            WHERE ${where.sql}
            ORDER BY ${expr} ${direction}, t.id ${direction}
            LIMIT $${where.params.length}`,
+    params: where.params,
+  };
+}
+
+/** The board's columns, in their order. */
+export const BOARD_STATUSES = ['todo', 'in_progress', 'done', 'blocked'] as const;
+
+/**
+ * The whole board in one statement: for each status, in board order, the column's count
+ * and its first `perColumn` cards by (rank, id) — each an index range of
+ * (org_id, project_id, status, rank, id). An empty column is one row with no task.
+ */
+export function boardQuery(
+  orgId: string,
+  filter: TaskFilter & { projectId: string },
+  perColumn: number,
+): { sql: string; params: unknown[] } {
+  const where = Where.of(orgId, filter);
+  where.add('t.status = s.status');
+  where.params.push([...BOARD_STATUSES], perColumn);
+  const statuses = where.params.length - 1;
+  const limit = where.params.length;
+  return {
+    sql: `SELECT s.status AS "column", c.total, x.*
+            FROM unnest($${statuses}::text[]) WITH ORDINALITY AS s(status, ord)
+           CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM tasks t WHERE ${where.sql}) c
+            LEFT JOIN LATERAL (
+                 SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where.sql}
+                  ORDER BY t.rank, t.id LIMIT $${limit}) x ON true
+           ORDER BY s.ord, x.rank, x.id`,
     params: where.params,
   };
 }

@@ -95,3 +95,34 @@ export class TaskDeleted extends DomainEvent<{ projectId: string; before: TaskFi
     super(orgId, actorId, task(taskId), { projectId, before });
   }
 }
+
+/** Where a card sits: its column (status) and its key in it. */
+export interface CardSpot {
+  status: string;
+  rank: string;
+}
+
+/**
+ * A card dragged on the board: its column and/or its place in it changed. A change of
+ * column is also published as `task.status_changed`, as a PATCH of the status is.
+ */
+export class TaskMoved extends DomainEvent<{
+  projectId: string;
+  before: CardSpot;
+  after: CardSpot;
+  afterId: string | null;
+  beforeId: string | null;
+}> {
+  readonly type = 'task.moved';
+  constructor(
+    orgId: string,
+    actorId: string,
+    taskId: string,
+    projectId: string,
+    before: CardSpot,
+    after: CardSpot,
+    neighbours: { afterId: string | null; beforeId: string | null },
+  ) {
+    super(orgId, actorId, task(taskId), { projectId, before, after, ...neighbours });
+  }
+}

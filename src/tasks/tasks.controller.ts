@@ -29,7 +29,9 @@ import {
   TaskResponse,
   UpdateTaskDto,
 } from './dto/task.dto';
+import { BoardQuery, BoardResponse, MoveTaskDto } from './dto/board.dto';
 import { CurrentTask, TaskRoute } from './task.guard';
+import { TaskBoardService } from './task-board.service';
 import { TaskPermissions } from './task.policy';
 import { TaskRow } from './tasks.repository';
 import { TasksService } from './tasks.service';
@@ -96,6 +98,7 @@ export class ProjectTasksController {
 export class TaskController {
   constructor(
     private readonly tasks: TasksService,
+    private readonly board: TaskBoardService,
     private readonly auditLog: AuditLogService,
   ) {}
 
@@ -135,6 +138,38 @@ export class TaskController {
     const updated = await this.tasks.update(task, body, parseIfMatch(ifMatch));
     void reply.header('etag', etag(updated));
     return updated;
+  }
+
+  @Post('move')
+  @HttpCode(HttpStatus.OK)
+  @AllowRoles(...TaskPermissions.write)
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The ETag you read; stale → 412, nothing moved',
+  })
+  @ApiOperation({
+    operationId: 'moveTask',
+    summary: 'Drag a card on the board: its column and its place in it',
+    description:
+      'afterId: the card that ends up directly above; beforeId: the one directly below (both: they must be adjacent); ' +
+      'neither: the bottom of the column. status defaults to the task’s own. A neighbour not in the target column of ' +
+      'this project, the task itself as its own neighbour, or two neighbours that are not adjacent → 400 naming the ' +
+      'field, nothing moved. Same permissions as an update; archived project → 409. A change of column sets or ' +
+      'clears completedAt like a status change. Concurrent moves that cannot be serialized → 409: retry.',
+  })
+  @ApiResponse({ status: 200, type: TaskResponse, headers: { ETag: ETAG_HEADER } })
+  @ProblemResponses(400, 401, 403, 404, 409, 412)
+  async move(
+    @CurrentProject() project: ProjectRow,
+    @CurrentTask() task: TaskRow,
+    @Body() body: MoveTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskResponse> {
+    const moved = await this.board.move(project, task, body, parseIfMatch(ifMatch));
+    void reply.header('etag', etag(moved));
+    return moved;
   }
 
   @Delete()
@@ -177,5 +212,27 @@ export class TaskController {
       })),
       nextCursor: page.nextCursor,
     };
+  }
+}
+
+@ApiTags('tasks')
+@ProjectRoute()
+@Controller('orgs/:orgId/projects/:projectId/board')
+export class BoardController {
+  constructor(private readonly board: TaskBoardService) {}
+
+  @Get()
+  @AllowRoles(...TaskPermissions.read)
+  @ApiOperation({
+    operationId: 'getBoard',
+    summary: 'The project’s Kanban board (any member, archived projects too)',
+    description:
+      'Four columns in the order todo, in_progress, done, blocked, each with its total and its first perColumn ' +
+      'cards by rank; nextCursor pages on through GET …/tasks?status=<column>&sort=rank with the same filters.',
+  })
+  @ApiResponse({ status: 200, type: BoardResponse })
+  @ProblemResponses(400, 401, 404)
+  get(@CurrentProject() project: ProjectRow, @Query() query: BoardQuery): Promise<BoardResponse> {
+    return this.board.board(project, query);
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { one, rows } from '../shared/database/sql';
-import { exportQuery, listQuery, STATS_SQL, TASK_COLUMNS } from './task-queries';
+import { boardQuery, exportQuery, listQuery, STATS_SQL, TASK_COLUMNS } from './task-queries';
+import type { Gap } from './task-rank';
 
 export type TaskStatus = 'todo' | 'in_progress' | 'done' | 'blocked';
 export type TaskPriority = 'low' | 'medium' | 'high' | 'urgent';
-export type TaskSort = 'createdAt' | 'updatedAt' | 'dueDate' | 'priority';
+export type TaskSort = 'createdAt' | 'updatedAt' | 'dueDate' | 'priority' | 'rank';
 
 export interface TaskRow {
   id: string;
@@ -22,6 +23,23 @@ export interface TaskRow {
   updatedAt: Date;
   completedAt: Date | null;
   version: number;
+  /** Orders the task within its (project, status) column; ties by id. */
+  rank: string;
+}
+
+/** One (project, status) column of a board. */
+export interface TaskColumn {
+  orgId: string;
+  projectId: string;
+  status: TaskStatus;
+}
+
+/** A card as a neighbour: where it is and its key. */
+export interface CardPlace {
+  id: string;
+  projectId: string;
+  status: TaskStatus;
+  rank: string;
 }
 
 export interface TaskFilter {
@@ -60,13 +78,14 @@ export class TasksRepository {
       | 'assigneeId'
       | 'dueDate'
       | 'createdBy'
+      | 'rank'
     >,
   ): Promise<TaskRow> {
     return (await one<TaskRow>(
       em,
       `INSERT INTO tasks AS t (org_id, project_id, title, description, status, priority, assignee_id, due_date,
-                               created_by, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $5 = 'done' THEN now() END)
+                               created_by, rank, completed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $5 = 'done' THEN now() END)
        RETURNING ${TASK_COLUMNS}`,
       [
         task.orgId,
@@ -78,6 +97,7 @@ export class TasksRepository {
         task.assigneeId,
         task.dueDate,
         task.createdBy,
+        task.rank,
       ],
     ))!;
   }
@@ -114,25 +134,31 @@ export class TasksRepository {
     return rows(em, sql, params);
   }
 
-  /** Applies changes, bumps the version and keeps completedAt in step with status. */
+  /**
+   * Applies changes (and a new rank, which a status change needs), bumps the version and
+   * keeps completedAt in step with status.
+   */
   async update(
     em: EntityManager,
     orgId: string,
     taskId: string,
-    changes: TaskChanges,
+    changes: TaskChanges & { rank?: string },
   ): Promise<TaskRow> {
     const sets: string[] = [];
     const params: unknown[] = [orgId, taskId];
-    const columns: Record<keyof TaskChanges, string> = {
+    const columns: Record<keyof TaskChanges | 'rank', string> = {
       title: 'title',
       description: 'description',
       status: 'status',
       priority: 'priority',
       assigneeId: 'assignee_id',
       dueDate: 'due_date',
+      rank: 'rank',
     };
     let newStatus = 't.status';
-    for (const [field, column] of Object.entries(columns) as Array<[keyof TaskChanges, string]>) {
+    for (const [field, column] of Object.entries(columns) as Array<
+      [keyof TaskChanges | 'rank', string]
+    >) {
       if (changes[field] === undefined) continue;
       params.push(changes[field]);
       sets.push(`${column} = $${params.length}${field === 'dueDate' ? '::date' : ''}`);
@@ -146,6 +172,137 @@ export class TasksRepository {
         RETURNING ${TASK_COLUMNS}`,
       params,
     ))!;
+  }
+
+  /**
+   * Takes the column's lock until commit. Every write of a key into a column holds it
+   * (create, status change, move, rebalance), so whoever holds it reads the column's keys
+   * as they are and may place a card between two of them. Taking a card out of a column
+   * needs no lock: no key changes.
+   */
+  async lockColumn(em: EntityManager, column: TaskColumn): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `tasks.rank:${column.orgId}:${column.projectId}:${column.status}`,
+    ]);
+  }
+
+  /** Where these cards are (of this org; others are not found). */
+  places(em: EntityManager, orgId: string, ids: string[]): Promise<CardPlace[]> {
+    return rows<CardPlace>(
+      em,
+      `SELECT t.id, t.project_id AS "projectId", t.status, t.rank FROM tasks t
+        WHERE t.org_id = $1 AND t.id = ANY($2::uuid[])`,
+      [orgId, ids],
+    );
+  }
+
+  /**
+   * The gap a card goes into, the card itself (`movingId`) left out of the column: below
+   * `after`, above `before`, both (then they must be adjacent: else null), or neither (the
+   * bottom). One statement.
+   */
+  async gap(
+    em: EntityManager,
+    column: TaskColumn,
+    movingId: string | null,
+    after: CardPlace | null,
+    before: CardPlace | null,
+  ): Promise<Gap | null> {
+    const scope = `t.org_id = $1 AND t.project_id = $2 AND t.status = $3
+                   AND ($4::uuid IS NULL OR t.id <> $4::uuid)`;
+    const params: unknown[] = [column.orgId, column.projectId, column.status, movingId];
+    const end = (card: CardPlace | null) => (card ? { id: card.id, rank: card.rank } : null);
+    if (after && before) {
+      if (after.rank > before.rank || (after.rank === before.rank && after.id >= before.id))
+        return null;
+      const between = await one<{ id: string }>(
+        em,
+        `SELECT t.id FROM tasks t WHERE ${scope}
+            AND (t.rank, t.id) > ($5::text, $6::uuid) AND (t.rank, t.id) < ($7::text, $8::uuid)
+          LIMIT 1`,
+        [...params, after.rank, after.id, before.rank, before.id],
+      );
+      return between ? null : { lower: end(after), upper: end(before) };
+    }
+    if (after) {
+      const next = await one<{ id: string; rank: string }>(
+        em,
+        `SELECT t.id, t.rank FROM tasks t WHERE ${scope} AND (t.rank, t.id) > ($5::text, $6::uuid)
+          ORDER BY t.rank, t.id LIMIT 1`,
+        [...params, after.rank, after.id],
+      );
+      return { lower: end(after), upper: next ?? null };
+    }
+    if (before) {
+      const previous = await one<{ id: string; rank: string }>(
+        em,
+        `SELECT t.id, t.rank FROM tasks t WHERE ${scope} AND (t.rank, t.id) < ($5::text, $6::uuid)
+          ORDER BY t.rank DESC, t.id DESC LIMIT 1`,
+        [...params, before.rank, before.id],
+      );
+      return { lower: previous ?? null, upper: end(before) };
+    }
+    const last = await one<{ id: string; rank: string }>(
+      em,
+      `SELECT t.id, t.rank FROM tasks t WHERE ${scope} ORDER BY t.rank DESC, t.id DESC LIMIT 1`,
+      params,
+    );
+    return { lower: last ?? null, upper: null };
+  }
+
+  /**
+   * How many cards the column holds (`movingId` left out), and whether this transaction
+   * could lock every one of them now (`wait`: lock them, waiting as long as it takes).
+   */
+  async lockForRebalance(
+    em: EntityManager,
+    column: TaskColumn,
+    movingId: string | null,
+    wait: boolean,
+  ): Promise<{ total: number; locked: number }> {
+    return (await one<{ total: number; locked: number }>(
+      em,
+      `WITH col AS (
+         SELECT t.id FROM tasks t
+          WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
+            AND ($4::uuid IS NULL OR t.id <> $4::uuid))
+       SELECT (SELECT count(*)::int FROM col) AS total,
+              (SELECT count(*)::int FROM (
+                 SELECT 1 FROM tasks t WHERE t.org_id = $1 AND t.id IN (SELECT id FROM col)
+                 FOR UPDATE ${wait ? '' : 'SKIP LOCKED'}) l) AS locked`,
+      [column.orgId, column.projectId, column.status, movingId],
+    ))!;
+  }
+
+  /**
+   * New keys for the whole column (`movingId` left out) in its current order. Positions
+   * only: versions and updated_at stay, since no card's place relative to another changes.
+   */
+  async rebalance(
+    em: EntityManager,
+    column: TaskColumn,
+    movingId: string | null,
+    keys: string[],
+  ): Promise<void> {
+    await em.query(
+      `UPDATE tasks t SET rank = ($5::text[])[o.n]
+         FROM (SELECT t.id, row_number() OVER (ORDER BY t.rank, t.id) AS n FROM tasks t
+                WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
+                  AND ($4::uuid IS NULL OR t.id <> $4::uuid)) o
+        WHERE t.org_id = $1 AND t.id = o.id`,
+      [column.orgId, column.projectId, column.status, movingId, keys],
+    );
+  }
+
+  /** The board: per status, its count and first cards, in one statement. */
+  board(
+    em: EntityManager,
+    orgId: string,
+    filter: TaskFilter & { projectId: string },
+    perColumn: number,
+  ): Promise<Array<Partial<TaskRow> & { column: TaskStatus; total: number }>> {
+    const { sql, params } = boardQuery(orgId, filter, perColumn);
+    return rows(em, sql, params);
   }
 
   async delete(em: EntityManager, orgId: string, taskId: string): Promise<void> {

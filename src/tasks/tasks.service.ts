@@ -6,7 +6,7 @@ import { UnitOfWork } from '../shared/database/unit-of-work';
 import { DomainEvent, withResource } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField } from '../shared/http/domain-error';
-import { decodeCursor, Page, toPage } from '../shared/http/pagination';
+import { CursorKey, decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { assertAllowed } from '../shared/auth/policy';
 import type { ProjectRow } from '../projects/projects.repository';
 import { ProjectsService } from '../projects/projects.service';
@@ -20,6 +20,8 @@ import {
   TaskUpdated,
 } from './task.events';
 import { mayBeAssigned, mayDelete, mayUpdate } from './task.policy';
+import { TaskPlacement } from './task-placement';
+import { RANK_PATTERN } from './task-rank';
 import { StaleTask } from './tasks.errors';
 import { TaskChanges, TaskFilter, TaskOrder, TaskRow, TasksRepository } from './tasks.repository';
 
@@ -33,6 +35,7 @@ export class TasksService implements OnModuleInit {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly repo: TasksRepository,
+    private readonly placement: TaskPlacement,
     private readonly projects: ProjectsService,
     private readonly events: EventBus,
     @Inject(MEMBERSHIP_DIRECTORY) private readonly memberships: MembershipDirectory,
@@ -72,16 +75,20 @@ export class TasksService implements OnModuleInit {
       this.projects.assertTakesTasks(project);
       const projectId = project.id;
       if (input.assigneeId) await this.assertAssignable(em, input.assigneeId);
+      // New cards go to the bottom of their column.
+      const status = input.status ?? 'todo';
+      const rank = await this.placement.bottom(em, { orgId: actor.orgId, projectId, status }, null);
       const task = await this.repo.insert(em, {
         orgId: actor.orgId,
         projectId,
         title: input.title,
         description: input.description ?? null,
-        status: input.status ?? 'todo',
+        status,
         priority: input.priority ?? 'medium',
         assigneeId: input.assigneeId ?? null,
         dueDate: input.dueDate ?? null,
         createdBy: actor.userId,
+        rank,
       });
       const response = TaskResponse.of(task);
       await this.events.publish(
@@ -103,8 +110,14 @@ export class TasksService implements OnModuleInit {
     const { orgId } = RequestContext.tenant();
     // The cursor names its sort, so a cursor from another sort or order is refused (400).
     const sortName = `${order.sort}:${order.direction}`;
-    const keyKind =
-      order.sort === 'dueDate' ? 'date' : order.sort === 'priority' ? 'rank' : 'timestamp';
+    const keyKind: CursorKey =
+      order.sort === 'dueDate'
+        ? 'date'
+        : order.sort === 'priority'
+          ? 'rank'
+          : order.sort === 'rank'
+            ? { matches: RANK_PATTERN }
+            : 'timestamp';
     const keys = decodeCursor(cursor, [{ equals: sortName }, keyKind, 'uuid']);
     const after = keys ? ([keys[1], keys[2]] as [string, string]) : null;
     const found = await this.uow.run((em) =>
@@ -137,7 +150,16 @@ export class TasksService implements OnModuleInit {
       if (Object.keys(changes).length === 0) return TaskResponse.of(task);
       if (changes.assigneeId) await this.assertAssignable(em, changes.assigneeId);
 
-      const updated = await this.repo.update(em, actor.orgId, task.id, changes);
+      // A new status moves the card to the bottom of its new column.
+      const rank =
+        changes.status === undefined
+          ? undefined
+          : await this.placement.bottom(
+              em,
+              { orgId: actor.orgId, projectId: task.projectId, status: changes.status },
+              task.id,
+            );
+      const updated = await this.repo.update(em, actor.orgId, task.id, { ...changes, rank });
       const response = TaskResponse.of(updated);
       const { status, assigneeId, ...rest } = changes;
       const other = Object.keys(rest) as Array<keyof TaskChanges>;

@@ -48,6 +48,8 @@ export interface TaskView {
   updatedAt: string;
   completedAt: string | null;
   version: number;
+  /** Its place in its board column (project, status). */
+  rank: string;
 }
 
 export const projectsPath = (orgId: string) => api(`/orgs/${orgId}/projects`);
@@ -131,6 +133,8 @@ export interface SeedTask {
   createdAt?: string;
   /** Defaults to now(). */
   updatedAt?: string;
+  /** Its board key; defaults to the column's default, `a0` (a tie). */
+  rank?: string;
 }
 
 /**
@@ -140,12 +144,13 @@ export interface SeedTask {
 export async function insertTasks(t: TestApp, orgId: string, tasks: SeedTask[]): Promise<void> {
   await t.dataSource.query(
     `INSERT INTO tasks (org_id, project_id, title, status, priority, assignee_id, due_date, created_by,
-                        created_at, updated_at, completed_at)
+                        created_at, updated_at, completed_at, rank)
      SELECT $1, x."projectId", x.title, x.status, x.priority, x."assigneeId", x."dueDate", x."createdBy",
             coalesce(x."createdAt", now()), coalesce(x."updatedAt", now()),
-            CASE WHEN x.status = 'done' THEN coalesce(x."updatedAt", now()) END
+            CASE WHEN x.status = 'done' THEN coalesce(x."updatedAt", now()) END, coalesce(x.rank, 'a0')
        FROM jsonb_to_recordset($2::jsonb) AS x("projectId" uuid, title text, status text, priority text,
-            "assigneeId" uuid, "dueDate" date, "createdBy" uuid, "createdAt" timestamptz, "updatedAt" timestamptz)`,
+            "assigneeId" uuid, "dueDate" date, "createdBy" uuid, "createdAt" timestamptz, "updatedAt" timestamptz,
+            rank text)`,
     [orgId, JSON.stringify(tasks)],
   );
 }

@@ -51,13 +51,21 @@ export function encodeCursor(keys: string[]): string {
  * What each key of a cursor must hold, checked against what its column can take, so a
  * tampered cursor is a 400, never a 500: `timestamp` a real instant in PostgreSQL's text
  * form, `date` a real day (or ±infinity), `seq` a positive bigint, `rank` 0–3 (the
- * smallint priority rank), `uuid` a uuid, `{ equals }` that exact string.
+ * smallint priority rank), `uuid` a uuid, `{ equals }` that exact string, `{ matches }` a
+ * string of that pattern (e.g. a task's board rank).
  */
-export type CursorKey = 'timestamp' | 'date' | 'seq' | 'rank' | 'uuid' | { equals: string };
+export type CursorKey =
+  | 'timestamp'
+  | 'date'
+  | 'seq'
+  | 'rank'
+  | 'uuid'
+  | { equals: string }
+  | { matches: RegExp };
 
 const BIGINT_MAX = 9223372036854775807n;
 
-const KEY_CHECKS: Record<Exclude<CursorKey, { equals: string }>, (v: string) => boolean> = {
+const KEY_CHECKS: Record<Extract<CursorKey, string>, (v: string) => boolean> = {
   timestamp: isPgTimestamp,
   date: (v) => v === 'infinity' || v === '-infinity' || isIsoDate(v),
   seq: (v) => /^[1-9]\d{0,18}$/.test(v) && BigInt(v) <= BIGINT_MAX,
@@ -67,7 +75,8 @@ const KEY_CHECKS: Record<Exclude<CursorKey, { equals: string }>, (v: string) => 
 
 function fits(value: unknown, key: CursorKey): boolean {
   if (typeof value !== 'string') return false;
-  return typeof key === 'object' ? value === key.equals : KEY_CHECKS[key](value);
+  if (typeof key === 'string') return KEY_CHECKS[key](value);
+  return 'equals' in key ? value === key.equals : key.matches.test(value);
 }
 
 /** Decodes a cursor into keys of the given shape, or throws InvalidCursor (400). */

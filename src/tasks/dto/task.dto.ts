@@ -27,7 +27,7 @@ import type { TaskPriority, TaskRow, TaskSort, TaskStatus } from '../tasks.repos
 
 export const STATUSES: TaskStatus[] = ['todo', 'in_progress', 'done', 'blocked'];
 export const PRIORITIES: TaskPriority[] = ['low', 'medium', 'high', 'urgent'];
-export const SORTS: TaskSort[] = ['createdAt', 'updatedAt', 'dueDate', 'priority'];
+export const SORTS: TaskSort[] = ['createdAt', 'updatedAt', 'dueDate', 'priority', 'rank'];
 
 /** `status=a&status=b` and `status=a,b` alike. */
 const list = ({ value }: { value: unknown }) =>
@@ -174,12 +174,19 @@ export class ListTasksQuery extends PageQuery {
   @Length(1, 200)
   q?: string;
 
-  @ApiEnum(SORTS, { required: false, default: 'createdAt' })
+  @ApiEnum(SORTS, {
+    required: false,
+    default: 'createdAt',
+    description: 'rank: board order within a column (with one status and one project, a column)',
+  })
   @IsOptional()
   @IsIn(SORTS)
   sort?: TaskSort;
 
-  @ApiEnum(['asc', 'desc'], { required: false, description: 'Default: desc, but asc for dueDate' })
+  @ApiEnum(['asc', 'desc'], {
+    required: false,
+    description: 'Default: desc, but asc for dueDate and rank (a board column top down)',
+  })
   @IsOptional()
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
@@ -230,6 +237,14 @@ export class TaskResponse {
   completedAt!: Date | null;
   @ApiInteger({ minimum: 1, description: 'Increments on every change; also the ETag' })
   version!: number;
+  @ApiString({
+    minLength: 1,
+    maxLength: 48,
+    pattern: '^[0-9A-Za-z]+$',
+    description:
+      'Orders the task within its board column (project, status), byte-wise, ties by id. Opaque: set it with the move endpoint',
+  })
+  rank!: string;
 
   static of(row: TaskRow): TaskResponse {
     return Object.assign(new TaskResponse(), {
@@ -247,6 +262,7 @@ export class TaskResponse {
       updatedAt: row.updatedAt,
       completedAt: row.completedAt,
       version: row.version,
+      rank: row.rank,
     });
   }
 }
