@@ -139,7 +139,11 @@ export class WebhookDeliveriesRepository {
   }
 
   /** Puts a finished delivery back to pending for a new chain of attempts; false if pending. */
-  async reopen(em: EntityManager, orgId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
+  async reopen(
+    em: EntityManager,
+    orgId: string,
+    deliveryId: string,
+  ): Promise<DeliveryRow | undefined> {
     return one<DeliveryRow>(
       em,
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()

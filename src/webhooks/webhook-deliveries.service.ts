@@ -202,7 +202,9 @@ export class WebhookDeliveriesService implements OnModuleInit {
         DISABLE_AFTER_HOURS,
       );
       if (failing?.disabled) {
-        this.logger.warn(`webhook ${target.webhookId} of org ${orgId} disabled: ${DISABLE_AFTER_HOURS} h of failures`);
+        this.logger.warn(
+          `webhook ${target.webhookId} of org ${orgId} disabled: ${DISABLE_AFTER_HOURS} h of failures`,
+        );
         await this.bus.publish(
           new WebhookDisabled(
             orgId,

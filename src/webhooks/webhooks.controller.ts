@@ -44,7 +44,8 @@ export class WebhooksController {
   @Idempotent()
   @ApiOperation({
     operationId: 'createWebhook',
-    summary: 'Register a webhook endpoint; the answer shows its signing secret, once (owner, admin)',
+    summary:
+      'Register a webhook endpoint; the answer shows its signing secret, once (owner, admin)',
   })
   @ApiResponse({ status: 201, type: CreatedWebhookResponse })
   @ProblemResponses(400, 401, 403, 404, 422)

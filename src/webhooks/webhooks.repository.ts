@@ -157,7 +157,11 @@ export class WebhooksRepository {
   }
 
   /** The target and the secrets that sign now: the delivery worker's read. */
-  signing(em: EntityManager, orgId: string, webhookId: string): Promise<WebhookSigning | undefined> {
+  signing(
+    em: EntityManager,
+    orgId: string,
+    webhookId: string,
+  ): Promise<WebhookSigning | undefined> {
     return one<WebhookSigning>(
       em,
       `SELECT url, enabled,

@@ -65,7 +65,11 @@ class EventsField {
 }
 
 export class CreateWebhookDto extends EventsField {
-  @ApiString({ maxLength: 2000, description: URL_DOC, example: 'https://example.com/hooks/worklane' })
+  @ApiString({
+    maxLength: 2000,
+    description: URL_DOC,
+    example: 'https://example.com/hooks/worklane',
+  })
   @Trim()
   @IsString()
   @MaxLength(2000)
