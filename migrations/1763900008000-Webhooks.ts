@@ -72,6 +72,17 @@ export class Webhooks1763900008000 implements MigrationInterface {
     // their URLs nor their secrets (column grants) — and insert their deliveries.
     await db.query(`GRANT SELECT (org_id, id, events, enabled) ON webhooks TO worklane_system`);
     await db.query(`GRANT INSERT, SELECT (id) ON webhook_deliveries TO worklane_system`);
+    // The retention job (worklane_system) deletes finished deliveries past their days: it
+    // sees their state and age, never their bodies.
+    await db.query(
+      `GRANT SELECT (org_id, status, created_at), DELETE ON webhook_deliveries TO worklane_system`,
+    );
+    await db.query(`
+      CREATE POLICY system_retention ON webhook_deliveries FOR DELETE TO worklane_system
+        USING (true)`);
+    await db.query(
+      `CREATE INDEX webhook_deliveries_created_idx ON webhook_deliveries (created_at)`,
+    );
     await db.query(
       `CREATE POLICY system_fan_out ON webhooks FOR SELECT TO worklane_system USING (true)`,
     );

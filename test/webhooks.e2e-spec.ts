@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { UnitOfWork } from '../src/shared/database/unit-of-work';
 import { EventBus } from '../src/shared/events/event-bus';
+import { Jobs } from '../src/shared/jobs/jobs';
+import { DELIVERY_PRUNE_JOB } from '../src/webhooks/webhook-delivery-retention';
 import { ProjectCreated } from '../src/projects/project.events';
 import { api, createTestApp, TestApp } from './helpers/app';
 import { ALL_CALLERS, authOf, Caller, createOrgWorld, OrgWorld, roleMatrix } from './helpers/orgs';
@@ -890,6 +892,41 @@ describe('webhooks', () => {
       ]);
       for (const r of sink.requests) new Webhook(hook.secret).verify(r.body, signedHeaders(r));
     });
+  });
+
+  it('prunes finished deliveries past their retention, keeps pending and recent ones', async () => {
+    const world = await createOrgWorld(t);
+    const hook = await createWebhook(world, { url: (await receiver()).url });
+    const rows = await t.dataSource.query(
+      `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, status, created_at)
+       SELECT $1, $2, 'task.created', n, '{}', s, now() - make_interval(days => d)
+         FROM (VALUES (1, 'succeeded', 31), (2, 'failed', 31), (3, 'pending', 31), (4, 'failed', 29))
+              AS x(n, s, d)
+       RETURNING event_position::int AS n`,
+      [world.orgId, hook.id],
+    );
+    expect(rows).toHaveLength(4);
+    const [jobId] = await t.app
+      .get(UnitOfWork)
+      .transaction({ role: 'worklane_system' }, async (em) => [
+        await t.app.get(Jobs).enqueue(em, DELIVERY_PRUNE_JOB, {}),
+      ]);
+    await eventually(
+      async () =>
+        (
+          await t.dataSource.query(
+            `SELECT state FROM pgboss.job WHERE id = $1
+             UNION ALL SELECT state FROM pgboss.archive WHERE id = $1`,
+            [jobId],
+          )
+        )[0]?.state,
+      (state) => state === 'completed',
+    );
+    const left = await t.dataSource.query(
+      `SELECT event_position::int AS n FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY 1`,
+      [hook.id],
+    );
+    expect(left.map((r: { n: number }) => r.n)).toEqual([3, 4]);
   });
 
   describe('durability and instances', () => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
+import { WebhookDeliveryRetention } from './webhook-delivery-retention';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
@@ -16,6 +17,7 @@ import { WebhooksService } from './webhooks.service';
     WebhookDeliveriesRepository,
     WebhooksService,
     WebhookDeliveriesService,
+    WebhookDeliveryRetention,
   ],
 })
 export class WebhooksModule {}

@@ -258,6 +258,12 @@ export class Env {
     message: 'WEBHOOK_QUEUE must be lower-case letters, digits, dots, dashes or underscores',
   })
   WEBHOOK_QUEUE: string = 'webhooks.deliver';
+
+  /** Succeeded and failed deliveries (bodies, attempts) older than this are pruned hourly. */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WEBHOOK_DELIVERY_RETENTION_DAYS: number = 30;
 }
 
 /** WEBHOOK_RETRY_SCHEDULE as delays in seconds. */
