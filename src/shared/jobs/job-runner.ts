@@ -192,6 +192,10 @@ export class JobRunner {
   }
 
   private async run(task: Task, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
+    // A worker that found a job looks for the next one at once instead of sleeping a poll
+    // interval: a backlog (a burst of emails) drains at the handlers' pace, not one job
+    // per JOBS_POLL_INTERVAL_MS. An empty queue costs one extra fetch.
+    this.wake(task.name);
     const scheduled = task.options.retrySchedule;
     const attempt = scheduled ? (job.data.attempt ?? 1) : job.retryCount + 1;
     const maxAttempts = scheduled ? scheduled.length + 1 : job.retryLimit + 1;

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,7 @@ export interface MailMessage {
  * never call it: MailQueue's job does, after the change that caused the email committed.
  */
 @Injectable()
-export class MailService {
+export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
   private readonly transport: Transporter;
   private readonly from: string;
@@ -30,7 +30,10 @@ export class MailService {
     this.production = config.get('NODE_ENV', { infer: true }) === 'production';
     const smtpUrl = config.get('SMTP_URL', { infer: true });
     if (smtpUrl) {
-      this.transport = createTransport(smtpUrl, {
+      // Pooled: a burst of emails reuses connections instead of a handshake per message.
+      const url = new URL(smtpUrl);
+      if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+      this.transport = createTransport(url.toString(), {
         connectionTimeout: 5000,
         greetingTimeout: 5000,
         socketTimeout: 30000,
@@ -39,6 +42,11 @@ export class MailService {
       this.dir = resolve(config.get('MAIL_DIR', { infer: true }));
       this.transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     }
+  }
+
+  /** After the job runner stopped (before the pool closes): idle SMTP connections go. */
+  onApplicationShutdown(): void {
+    this.transport.close();
   }
 
   /**
