@@ -52,14 +52,23 @@ describe('email verification and address change', () => {
     const orgId = await createOrg(t, owner, 'Proof Co');
     const email = uniqueEmail('proved');
     expectStatus(
-      await t.http().post(api(`/orgs/${orgId}/invites`)).set(owner.auth).send({ email, role: 'member' }),
+      await t
+        .http()
+        .post(api(`/orgs/${orgId}/invites`))
+        .set(owner.auth)
+        .send({ email, role: 'member' }),
       201,
     );
     const invite = await smtp.waitFor(subjectTo(email, /invited to join/));
     const res = await t
       .http()
       .post(api('/auth/register'))
-      .send({ email, password: 'long enough pass', name: 'Proved', inviteToken: tokenFrom(invite) });
+      .send({
+        email,
+        password: 'long enough pass',
+        name: 'Proved',
+        inviteToken: tokenFrom(invite),
+      });
     expectStatus(res, 201);
     expect(res.body.user).toMatchObject({ email, emailVerified: true });
 
@@ -68,12 +77,20 @@ describe('email verification and address change', () => {
     expect(other.email).not.toBe(second);
     const email2 = other.email;
     expectStatus(
-      await t.http().post(api(`/orgs/${orgId}/invites`)).set(owner.auth).send({ email: email2, role: 'viewer' }),
+      await t
+        .http()
+        .post(api(`/orgs/${orgId}/invites`))
+        .set(owner.auth)
+        .send({ email: email2, role: 'viewer' }),
       201,
     );
     const mail2 = await smtp.waitFor(subjectTo(email2, /invited to join/));
     expectStatus(
-      await t.http().post(api('/invites/accept')).set(other.auth).send({ token: tokenFrom(mail2) }),
+      await t
+        .http()
+        .post(api('/invites/accept'))
+        .set(other.auth)
+        .send({ token: tokenFrom(mail2) }),
       200,
     );
     expect((await me(other)).body.user.emailVerified).toBe(true);
@@ -148,14 +165,19 @@ describe('email verification and address change', () => {
     const orgId = await createOrg(t, owner, 'Rule Co');
     const invited = uniqueEmail('invited');
     expectStatus(
-      await t.http().post(api(`/orgs/${orgId}/invites`)).set(owner.auth).send({ email: invited, role: 'member' }),
+      await t
+        .http()
+        .post(api(`/orgs/${orgId}/invites`))
+        .set(owner.auth)
+        .send({ email: invited, role: 'member' }),
       201,
     );
     const inviteToken = tokenFrom(await smtp.waitFor(subjectTo(invited, /invited to join/)));
 
     const user = await registerUser(t);
     expectStatus(await patchMe(user, { email: invited }), 200);
-    const accept = () => t.http().post(api('/invites/accept')).set(user.auth).send({ token: inviteToken });
+    const accept = () =>
+      t.http().post(api('/invites/accept')).set(user.auth).send({ token: inviteToken });
     // Pending, not confirmed: the account's address is still the old one.
     expectProblem(await accept(), 403, 'invite-email-mismatch');
 

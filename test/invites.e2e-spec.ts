@@ -88,7 +88,8 @@ describe('invites', () => {
     const res = await postInvite(orgId, by, { email, role });
     expectStatus(res, 201);
     const mail = await smtp.waitFor(
-      (m) => m.to.includes(email.toLowerCase()) && isInvite(m) && mailsTo(email).indexOf(m) >= before,
+      (m) =>
+        m.to.includes(email.toLowerCase()) && isInvite(m) && mailsTo(email).indexOf(m) >= before,
     );
     return { invite: res.body, token: tokenFrom(mail), mail };
   }

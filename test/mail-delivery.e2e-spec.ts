@@ -45,15 +45,26 @@ describe('mail delivery', () => {
     smtp.messages.filter((m) => m.to.includes(email) && isInvite(m));
 
   function invite(by: SignedInUser, body: Record<string, unknown>, orgId = world.orgId) {
-    return t.http().post(api(`/orgs/${orgId}/invites`)).set(by.auth).send(body);
+    return t
+      .http()
+      .post(api(`/orgs/${orgId}/invites`))
+      .set(by.auth)
+      .send(body);
   }
 
   function resend(inviteId: string, headers: Record<string, string>, orgId = world.orgId) {
-    return t.http().post(api(`/orgs/${orgId}/invites/${inviteId}/resend`)).set(headers).send();
+    return t
+      .http()
+      .post(api(`/orgs/${orgId}/invites/${inviteId}/resend`))
+      .set(headers)
+      .send();
   }
 
   async function delivery(inviteId: string, orgId = world.orgId) {
-    const res = await t.http().get(api(`/orgs/${orgId}/invites?limit=100`)).set(world.owner.auth);
+    const res = await t
+      .http()
+      .get(api(`/orgs/${orgId}/invites?limit=100`))
+      .set(world.owner.auth);
     expectStatus(res, 200);
     return res.body.data.find((i: { id: string }) => i.id === inviteId)?.delivery;
   }
@@ -64,7 +75,8 @@ describe('mail delivery', () => {
     for (;;) {
       const value = await read();
       if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${JSON.stringify(value)}`);
+      if (Date.now() > deadline)
+        throw new Error(`not reached in ${ms} ms: ${JSON.stringify(value)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -75,7 +87,12 @@ describe('mail delivery', () => {
       const email = uniqueEmail('outage');
       const res = await invite(world.owner, { email, role: 'member' });
       expectStatus(res, 201);
-      expect(res.body.delivery).toEqual({ status: 'queued', attempts: 0, lastError: null, sentAt: null });
+      expect(res.body.delivery).toEqual({
+        status: 'queued',
+        attempts: 0,
+        lastError: null,
+        sentAt: null,
+      });
 
       const failing = await eventually(
         () => delivery(res.body.id),
@@ -103,7 +120,12 @@ describe('mail delivery', () => {
         () => delivery(res.body.id),
         (d) => d.status === 'sent',
       );
-      expect(sent).toEqual({ status: 'sent', attempts: 3, lastError: null, sentAt: expect.any(String) });
+      expect(sent).toEqual({
+        status: 'sent',
+        attempts: 3,
+        lastError: null,
+        sentAt: expect.any(String),
+      });
       expect(smtp.refused.filter((to) => to === email)).toHaveLength(2);
       expect(invitesTo(email)).toHaveLength(1);
     });
@@ -163,7 +185,12 @@ describe('mail delivery', () => {
         `SELECT text_body, html_body, purpose, m.org_id FROM queued_mail m JOIN invites i ON i.mail_id = m.id WHERE i.id = $1`,
         [res.body.id],
       );
-      expect(row).toEqual({ text_body: null, html_body: null, purpose: 'invite', org_id: world.orgId });
+      expect(row).toEqual({
+        text_body: null,
+        html_body: null,
+        purpose: 'invite',
+        org_id: world.orgId,
+      });
     });
 
     it('mails plain text and HTML, values escaped, the org, the inviter and the expiry named', async () => {
@@ -175,7 +202,9 @@ describe('mail delivery', () => {
       expect(mail.text).toContain('Acme');
       expect(mail.text).toContain(world.owner.name);
       expect(mail.text).toContain(new Date(res.body.expiresAt).toUTCString());
-      expect(mail.text).toContain(`https://app.worklane.test/invites/accept?token=${tokenFrom(mail)}`);
+      expect(mail.text).toContain(
+        `https://app.worklane.test/invites/accept?token=${tokenFrom(mail)}`,
+      );
     });
   });
 
@@ -212,25 +241,35 @@ describe('mail delivery', () => {
   describe('POST /orgs/:orgId/invites/:inviteId/resend', () => {
     const expected = roleMatrix({ owner: 200, admin: 200, member: 403, viewer: 403 });
 
-    it.each(matrixRows(expected))('permission matrix: $caller → $status', async ({ caller, status }) => {
-      const made = await invite(world.owner, { email: uniqueEmail(`resend-${caller}`), role: 'member' });
-      expectStatus(made, 201);
-      const res = await resend(made.body.id, authOf(world, caller));
-      if (status === 200) {
-        expectStatus(res, 200);
-        expect(res.body).toMatchObject({
-          id: made.body.id,
-          kind: 'email',
-          delivery: { status: 'queued', attempts: 0 },
+    it.each(matrixRows(expected))(
+      'permission matrix: $caller → $status',
+      async ({ caller, status }) => {
+        const made = await invite(world.owner, {
+          email: uniqueEmail(`resend-${caller}`),
+          role: 'member',
         });
-        expect(JSON.stringify(res.body)).not.toMatch(/token/i);
-      } else {
-        expectProblem(res, status);
-      }
-    });
+        expectStatus(made, 201);
+        const res = await resend(made.body.id, authOf(world, caller));
+        if (status === 200) {
+          expectStatus(res, 200);
+          expect(res.body).toMatchObject({
+            id: made.body.id,
+            kind: 'email',
+            delivery: { status: 'queued', attempts: 0 },
+          });
+          expect(JSON.stringify(res.body)).not.toMatch(/token/i);
+        } else {
+          expectProblem(res, status);
+        }
+      },
+    );
 
     it('answers 404 to an invite of another org and to an unknown invite', async () => {
-      const made = await invite(world.stranger, { email: uniqueEmail('elsewhere'), role: 'member' }, world.otherOrgId);
+      const made = await invite(
+        world.stranger,
+        { email: uniqueEmail('elsewhere'), role: 'member' },
+        world.otherOrgId,
+      );
       expectStatus(made, 201);
       expectProblem(await resend(made.body.id, world.owner.auth), 404);
       expectProblem(await resend('00000000-0000-4000-8000-000000000000', world.owner.auth), 404);
@@ -242,7 +281,9 @@ describe('mail delivery', () => {
       const first = await smtp.waitFor((m) => m.to.includes(email) && isInvite(m));
       const res = await resend(made.body.id, world.owner.auth);
       expectStatus(res, 200);
-      expect(Date.parse(res.body.expiresAt)).toBeGreaterThanOrEqual(Date.parse(made.body.expiresAt));
+      expect(Date.parse(res.body.expiresAt)).toBeGreaterThanOrEqual(
+        Date.parse(made.body.expiresAt),
+      );
       const second = await smtp.waitFor(
         (m) => m.to.includes(email) && isInvite(m) && /Reminder/.test(m.subject),
       );
@@ -251,9 +292,17 @@ describe('mail delivery', () => {
       expect(newToken).not.toBe(oldToken);
 
       const invitee = await registerUser(t, { email });
-      const old = await t.http().post(api('/invites/accept')).set(invitee.auth).send({ token: oldToken });
+      const old = await t
+        .http()
+        .post(api('/invites/accept'))
+        .set(invitee.auth)
+        .send({ token: oldToken });
       expectProblem(old, 410, 'invite-token-replaced');
-      const ok = await t.http().post(api('/invites/accept')).set(invitee.auth).send({ token: newToken });
+      const ok = await t
+        .http()
+        .post(api('/invites/accept'))
+        .set(invitee.auth)
+        .send({ token: newToken });
       expectStatus(ok, 200);
 
       const log = await t
@@ -263,7 +312,11 @@ describe('mail delivery', () => {
         .set(world.owner.auth);
       expectStatus(log, 200);
       expect(log.body.data).toEqual([
-        expect.objectContaining({ action: 'invite.resent', actorId: world.owner.id, targetId: made.body.id }),
+        expect.objectContaining({
+          action: 'invite.resent',
+          actorId: world.owner.id,
+          targetId: made.body.id,
+        }),
       ]);
       expect(JSON.stringify(log.body)).not.toContain(newToken);
       expect(JSON.stringify(log.body)).not.toContain(oldToken);
@@ -280,7 +333,10 @@ describe('mail delivery', () => {
       expectProblem(await resend(link.body.id, world.owner.auth), 409, 'invite-not-mailed');
 
       const revoked = await invite(world.owner, { email: uniqueEmail('revoked'), role: 'member' });
-      await t.http().delete(api(`/orgs/${world.orgId}/invites/${revoked.body.id}`)).set(world.owner.auth);
+      await t
+        .http()
+        .delete(api(`/orgs/${world.orgId}/invites/${revoked.body.id}`))
+        .set(world.owner.auth);
       expectProblem(await resend(revoked.body.id, world.owner.auth), 410, 'invite-revoked');
 
       const expired = await invite(world.owner, { email: uniqueEmail('expired'), role: 'member' });

@@ -30,10 +30,10 @@ describe('password reset', () => {
   });
 
   const isReset = (m: CapturedMail) => /Reset your Worklane password/.test(m.subject);
-  const resetsTo = (email: string) => smtp.messages.filter((m) => m.to.includes(email) && isReset(m));
+  const resetsTo = (email: string) =>
+    smtp.messages.filter((m) => m.to.includes(email) && isReset(m));
 
-  const forgot = (email: string) =>
-    t.http().post(api('/auth/password/forgot')).send({ email });
+  const forgot = (email: string) => t.http().post(api('/auth/password/forgot')).send({ email });
   const reset = (token: string, newPassword: string) =>
     t.http().post(api('/auth/password/reset')).send({ token, newPassword });
   const me = (auth: Record<string, string>) => t.http().get(api('/me')).set(auth);
@@ -42,7 +42,9 @@ describe('password reset', () => {
 
   /** The reset email `forgot` caused: the n-th (from 1) to that address. */
   async function resetMail(email: string, nth = 1): Promise<CapturedMail> {
-    return smtp.waitFor((m) => m.to.includes(email) && isReset(m) && resetsTo(email).indexOf(m) === nth - 1);
+    return smtp.waitFor(
+      (m) => m.to.includes(email) && isReset(m) && resetsTo(email).indexOf(m) === nth - 1,
+    );
   }
 
   /** Waits until the forgot-password job for `email` has run (bounded polling). */
@@ -61,7 +63,12 @@ describe('password reset', () => {
 
   /** What a client can observe of an answer, apart from what differs on every request. */
   function observable(res: Response) {
-    const { 'x-request-id': _id, date: _date, 'x-ratelimit-reset': reset, ...headers } = res.headers;
+    const {
+      'x-request-id': _id,
+      date: _date,
+      'x-ratelimit-reset': reset,
+      ...headers
+    } = res.headers;
     return { status: res.status, body: res.body, headers, reset: Math.round(Number(reset) / 5) };
   }
 
@@ -72,7 +79,9 @@ describe('password reset', () => {
     const other = await forgot(unknown);
     expect(known.status).toBe(202);
     expect(observable(known)).toEqual(observable(other));
-    expect(known.body).toEqual({ message: expect.stringMatching(/If an account uses this address/) });
+    expect(known.body).toEqual({
+      message: expect.stringMatching(/If an account uses this address/),
+    });
 
     await resetMail(user.email);
     await jobDone(unknown);

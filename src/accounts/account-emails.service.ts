@@ -99,7 +99,11 @@ export class AccountEmailsService implements OnModuleInit, EmailProof {
       }
       if (user.pendingEmail !== spent.email) throw new EmailTokenGone();
       await this.users
-        .update(em, user.id, { email: spent.email, pendingEmail: null, emailVerifiedAt: new Date() })
+        .update(em, user.id, {
+          email: spent.email,
+          pendingEmail: null,
+          emailVerifiedAt: new Date(),
+        })
         .catch((error) => {
           throw isUniqueViolation(error) ? new EmailTaken() : error;
         });
@@ -203,7 +207,13 @@ export class AccountEmailsService implements OnModuleInit, EmailProof {
   ): Promise<{ token: string; expiresAt: Date }> {
     const token = newOpaqueToken();
     const expiresAt = new Date(Date.now() + TOKEN_TTL_MS[purpose]);
-    await this.tokens.insert(em, { tokenHash: hashToken(token), userId, purpose, email, expiresAt });
+    await this.tokens.insert(em, {
+      tokenHash: hashToken(token),
+      userId,
+      purpose,
+      email,
+      expiresAt,
+    });
     return { token, expiresAt };
   }
 

@@ -20,7 +20,8 @@ import {
 } from './dto/auth.dto';
 import { AuthResponse, ForgotPasswordResponse, TokenPairResponse } from './dto/auth.response';
 
-const FORGOT_ANSWER = 'If an account uses this address, a link to reset its password is on its way.';
+const FORGOT_ANSWER =
+  'If an account uses this address, a link to reset its password is on its way.';
 
 const client = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'], ip: req.ip });
 
@@ -147,7 +148,7 @@ export class AuthController {
     summary: 'Confirm an address with a mailed token',
     description:
       "A registration's token marks the address verified; an address change's token makes the pending " +
-      'address the account\'s (verified). Unknown token 400 `invalid-token`; used, expired or replaced 410 ' +
+      "address the account's (verified). Unknown token 400 `invalid-token`; used, expired or replaced 410 " +
       '`token-expired`; the new address taken meanwhile 409.',
   })
   @ApiResponse({ status: 204 })

@@ -184,7 +184,11 @@ export class InvitesRepository {
   }
 
   /** The invite a resend works on, locked until the transaction ends (against a redemption). */
-  findForUpdate(em: EntityManager, orgId: string, inviteId: string): Promise<InviteRow | undefined> {
+  findForUpdate(
+    em: EntityManager,
+    orgId: string,
+    inviteId: string,
+  ): Promise<InviteRow | undefined> {
     return one<InviteRow>(
       em,
       `SELECT ${COLUMNS} FROM invites i WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE`,
@@ -217,7 +221,10 @@ export class InvitesRepository {
 
   /** Whether `tokenHash` is one a resend replaced (a system read: the token names no org). */
   async isRetiredToken(em: EntityManager, tokenHash: Buffer): Promise<boolean> {
-    return (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [tokenHash])) !== undefined;
+    return (
+      (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [tokenHash])) !==
+      undefined
+    );
   }
 
   /** Revokes a live invite; revoking twice is harmless ('unchanged'). */

@@ -126,7 +126,10 @@ export class InvitesService implements InviteRedeemer {
           url,
         });
       const listed = await this.invites.findWithDelivery(em, actor.orgId, invite.id);
-      return Object.assign(new CreatedInviteResponse(), InviteResponse.of(listed!, listed!.delivery));
+      return Object.assign(
+        new CreatedInviteResponse(),
+        InviteResponse.of(listed!, listed!.delivery),
+      );
     });
   }
 
@@ -179,7 +182,14 @@ export class InvitesService implements InviteRedeemer {
 
   private async queueInviteMail(
     em: EntityManager,
-    input: { email: string; role: string; token: string; url: string; expiresAt: Date; resent?: boolean },
+    input: {
+      email: string;
+      role: string;
+      token: string;
+      url: string;
+      expiresAt: Date;
+      resent?: boolean;
+    },
   ): Promise<string> {
     const actor = RequestContext.tenant();
     const { orgName, inviterName } = await this.orgs.inviteContext(em, actor.orgId, actor.userId);
@@ -203,7 +213,12 @@ export class InvitesService implements InviteRedeemer {
     const { orgId } = RequestContext.tenant();
     const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.invites.listPending(em, orgId, limit, after));
-    return toPage(found, limit, (i) => [i.createdKey, i.id], (i) => InviteResponse.of(i, i.delivery));
+    return toPage(
+      found,
+      limit,
+      (i) => [i.createdKey, i.id],
+      (i) => InviteResponse.of(i, i.delivery),
+    );
   }
 
   async revoke(inviteId: string): Promise<void> {

@@ -116,7 +116,8 @@ export class ForgotPasswordDto {
 }
 
 /** A token mailed to an address: 43 URL-safe characters (32 random bytes). */
-const ApiMailedToken = () => ApiString({ minLength: 1, maxLength: 200, description: 'The token from the email' });
+const ApiMailedToken = () =>
+  ApiString({ minLength: 1, maxLength: 200, description: 'The token from the email' });
 
 export class ResetPasswordDto {
   @ApiMailedToken()

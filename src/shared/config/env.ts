@@ -60,7 +60,18 @@ function IsStrongJwtSecret(): PropertyDecorator {
 
 /** The retry schedule of emails: whole seconds, each positive. */
 export const DEFAULT_MAIL_RETRY_SCHEDULE = [
-  2, 4, 8, 16, 30, 60, 120, 300, 600, 1200, 1800, ...Array<number>(23).fill(3600),
+  2,
+  4,
+  8,
+  16,
+  30,
+  60,
+  120,
+  300,
+  600,
+  1200,
+  1800,
+  ...Array<number>(23).fill(3600),
 ];
 export function mailRetrySchedule(env: Pick<Env, 'MAIL_RETRY_SCHEDULE'>): number[] {
   const raw = env.MAIL_RETRY_SCHEDULE?.trim();
@@ -179,7 +190,9 @@ export class Env {
    * The prefix of the mail job queues. Instances that share a database and send through
    * the same mail server use one prefix (the tests give each file its own).
    */
-  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'MAIL_QUEUE must be lower-case letters, digits, - or _' })
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, {
+    message: 'MAIL_QUEUE must be lower-case letters, digits, - or _',
+  })
   MAIL_QUEUE: string = 'mail';
   /**
    * Emails of one kind per recipient within MAIL_THROTTLE_TTL_SECONDS: password resets per

@@ -19,7 +19,14 @@ export interface QueuedMailRow {
 export class MailRepository {
   async insert(
     em: EntityManager,
-    mail: { orgId: string | null; purpose: string; to: string; subject: string; text: string; html: string },
+    mail: {
+      orgId: string | null;
+      purpose: string;
+      to: string;
+      subject: string;
+      text: string;
+      html: string;
+    },
   ): Promise<string> {
     const row = await one<{ id: string }>(
       em,

@@ -17,7 +17,9 @@ export function inviteMail(input: {
     `${input.resent ? 'Reminder: you' : 'You'}'re invited to join ${input.orgName} on Worklane`,
     [
       `${input.inviterName} invited you to join ${input.orgName} on Worklane as ${input.role}.`,
-      ...(input.resent ? ['This invitation replaces any earlier one: older links no longer work.'] : []),
+      ...(input.resent
+        ? ['This invitation replaces any earlier one: older links no longer work.']
+        : []),
       { link: input.acceptUrl, label: 'Accept the invitation' },
       { code: input.token, label: 'Or paste this code in the app' },
       `The invitation expires on ${expiry(input.expiresAt)}. If you did not expect it, ignore this email.`,
