@@ -127,6 +127,19 @@ export class JobRunner {
    * that exists costs no DDL at all.
    */
   private async ensureQueues(queues: QueueSettings[]): Promise<void> {
+    // Creating a queue attaches a partition to pgboss.job: that DDL can deadlock with
+    // another instance's job traffic (not only with its queue creation), so it is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOrAlignQueues(queues);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
+    }
+  }
+
+  private async createOrAlignQueues(queues: QueueSettings[]): Promise<void> {
     await this.inTransaction(async (db) => {
       await db.executeSql(`SELECT pg_advisory_xact_lock(hashtext('worklane.jobs.queues'))`, []);
       const { rows } = await db.executeSql(
