@@ -137,7 +137,7 @@ describe('mail delivery', () => {
       const res = await invite(world.owner, { email, role: 'member' });
       const took = Date.now() - started;
       expectStatus(res, 201);
-      expect(took).toBeLessThan(1500);
+      expect(took).toBeLessThan(2500); // well under the server's 4 s, even on a loaded machine
       await smtp.waitFor((m) => m.to.includes(email) && isInvite(m), 15_000);
       await eventually(
         () => delivery(res.body.id),
