@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { api, createTestApp, TestApp } from './helpers/app';
-import { authOf, createOrgWorld, matrixRows, OrgWorld, roleMatrix } from './helpers/orgs';
+import {
+  addMember,
+  authOf,
+  createOrgWorld,
+  matrixRows,
+  OrgWorld,
+  roleMatrix,
+} from './helpers/orgs';
 import { expectProblem, expectStatus } from './helpers/problems';
 import { CapturedMail, SmtpCapture, startSmtpCapture, tokenFrom } from './helpers/smtp';
 import { registerUser, SignedInUser, uniqueEmail } from './helpers/users';
@@ -79,6 +86,20 @@ describe('mail delivery', () => {
         throw new Error(`not reached in ${ms} ms: ${JSON.stringify(value)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Waits until no attempt of these emails is pending or running (bounded polling). */
+  function noAttemptLeft(where: string, params: unknown[]) {
+    return eventually(
+      () =>
+        t.dataSource.query(
+          `SELECT count(*)::int AS n FROM pgboss.job j
+            WHERE j.state IN ('created', 'retry', 'active')
+              AND j.data->'payload'->>'mailId' IN (SELECT m.id::text FROM queued_mail m WHERE ${where})`,
+          params,
+        ),
+      ([{ n }]) => n === 0,
+    );
   }
 
   describe('queued delivery', () => {
@@ -169,6 +190,36 @@ describe('mail delivery', () => {
       smtp.behave({ refuse: 0 });
       // A later email goes through, and the failed one never does.
       const later = uniqueEmail('after-doomed');
+      expectStatus(await invite(world.owner, { email: later, role: 'member' }), 201);
+      await smtp.waitFor((m) => m.to.includes(later), 15_000);
+      expect(invitesTo(email)).toHaveLength(0);
+    });
+
+    it('cancels the waiting email of an invite revoked because its creator was removed', async () => {
+      const admin = await registerUser(t);
+      await smtp.waitFor((m) => m.to.includes(admin.email), 10_000);
+      await addMember(t, world.orgId, admin, 'admin');
+      smtp.behave({ refuse: Infinity });
+      const email = uniqueEmail('orphaned');
+      const made = await invite(admin, { email, role: 'member' });
+      expectStatus(made, 201);
+      expectStatus(
+        await t
+          .http()
+          .delete(api(`/orgs/${world.orgId}/members/${admin.id}`))
+          .set(world.owner.auth),
+        204,
+      );
+      const [row] = await t.dataSource.query(
+        `SELECT m.status FROM queued_mail m JOIN invites i ON i.mail_id = m.id WHERE i.id = $1`,
+        [made.body.id],
+      );
+      expect(row.status).toBe('cancelled');
+      // Once no attempt is pending or running (an attempt already on the wire when the
+      // invite was revoked is refused here), the mail server takes everything again.
+      await noAttemptLeft(`m.id = (SELECT mail_id FROM invites WHERE id = $1)`, [made.body.id]);
+      smtp.behave({ refuse: 0 });
+      const later = uniqueEmail('after-orphaned');
       expectStatus(await invite(world.owner, { email: later, role: 'member' }), 201);
       await smtp.waitFor((m) => m.to.includes(later), 15_000);
       expect(invitesTo(email)).toHaveLength(0);
@@ -381,6 +432,8 @@ describe('mail delivery', () => {
         [email],
       );
       expect(cancelled[0].n).toBe(1);
+      // An attempt of the old email already on the wire at the resend is refused here.
+      await noAttemptLeft(`m.recipient = $1 AND m.status = 'cancelled'`, [email]);
       smtp.behave({ refuse: 0 });
       await eventually(
         () => delivery(made.body.id),

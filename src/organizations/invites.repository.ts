@@ -113,7 +113,7 @@ export class InvitesRepository {
 
   /**
    * Revokes the pending invites `creatorId` made as one of `roles` (the ones they may no
-   * longer grant), with the reason; answers their ids.
+   * longer grant), with the reason; answers their ids and emails.
    */
   async revokePendingBy(
     em: EntityManager,
@@ -121,16 +121,15 @@ export class InvitesRepository {
     creatorId: string,
     roles: readonly OrgRole[],
     reason: InviteRevokeReason,
-  ): Promise<string[]> {
+  ): Promise<Array<{ id: string; mailId: string | null }>> {
     if (roles.length === 0) return [];
-    const revoked = await rows<{ id: string }>(
+    return rows<{ id: string; mailId: string | null }>(
       em,
       `UPDATE invites i SET revoked_at = now(), revoked_reason = $4
         WHERE i.org_id = $1 AND i.created_by = $2 AND i.role = ANY($3::text[]) AND ${PENDING}
-        RETURNING i.id`,
+        RETURNING i.id, i.mail_id AS "mailId"`,
       [orgId, creatorId, roles, reason],
     );
-    return revoked.map((r) => r.id);
   }
 
   /** Revokes the live email invites to `email` (the one a new invite replaces). */
