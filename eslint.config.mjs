@@ -47,6 +47,5 @@ export default tseslint.config(
     ['src/organizations/**/*.ts', 'src/tasks/**/*.ts', 'src/webhooks/**/*.ts'],
     MODULES.map((m) => `**/${m}/*.repository`).concat(MODULES.map((m) => `**/${m}/*.entity`)),
     "A module never imports another module's repository or entity: use its exported service.",
-    true, // row types, for now (issue 17 item 1)
   ),
 );

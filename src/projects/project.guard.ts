@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { isUuid, TenantRoute } from '../shared/auth/membership.guard';
 import { NotFound } from '../shared/http/domain-error';
 import { requestState } from '../shared/http/request-state';
-import { ProjectRow, ProjectsRepository } from './projects.repository';
+import { Project, ProjectsService } from './projects.service';
 
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
@@ -20,7 +20,7 @@ import { ProjectRow, ProjectsRepository } from './projects.repository';
  */
 @Injectable()
 export class ProjectGuard implements CanActivate {
-  constructor(private readonly projects: ProjectsRepository) {}
+  constructor(private readonly projects: ProjectsService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -31,7 +31,7 @@ export class ProjectGuard implements CanActivate {
     if (!state.transaction || !state.membership)
       throw new Error('ProjectGuard needs the membership guard before it');
     if (!isUuid(projectId)) throw new NotFound('project');
-    const project = await this.projects.find(
+    const project = await this.projects.resolve(
       state.transaction.manager,
       state.membership.orgId,
       projectId,
@@ -64,10 +64,10 @@ export function ProjectRoute() {
 
 /** The project the guard chain resolved. */
 export const CurrentProject = createParamDecorator(
-  (_: unknown, context: ExecutionContext): ProjectRow => {
+  (_: unknown, context: ExecutionContext): Project => {
     const project = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved
       ?.project;
     if (!project) throw new Error('@CurrentProject() on a route without ProjectRoute()');
-    return project as ProjectRow;
+    return project as Project;
   },
 );

@@ -7,6 +7,6 @@ import { ProjectsService } from './projects.service';
 @Module({
   controllers: [ProjectsController, ProjectController],
   providers: [ProjectsRepository, ProjectsService, ProjectGuard],
-  exports: [ProjectsService, ProjectGuard, ProjectsRepository],
+  exports: [ProjectsService, ProjectGuard],
 })
 export class ProjectsModule {}

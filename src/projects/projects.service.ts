@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { isUniqueViolation } from '../shared/database/sql';
@@ -15,6 +16,9 @@ import {
 } from './project.events';
 import { ProjectArchivedError, ProjectNameTaken } from './projects.errors';
 import { ProjectRow, ProjectsRepository } from './projects.repository';
+
+/** A project as other modules see it (the tasks module gets it from the project guard). */
+export type Project = ProjectRow;
 
 const snapshot = (p: ProjectRow): ProjectSnapshot => ({
   name: p.name,
@@ -51,6 +55,18 @@ export class ProjectsService {
       );
       return response;
     });
+  }
+  /**
+   * The project `projectId` of `orgId`, in the request's transaction `em`, locked as the
+   * caller's write needs (the project guard); undefined when the org has no such project.
+   */
+  resolve(
+    em: EntityManager,
+    orgId: string,
+    projectId: string,
+    lock?: 'share' | 'update',
+  ): Promise<Project | undefined> {
+    return this.repo.find(em, orgId, projectId, lock);
   }
 
   async list(archived: boolean, limit: number, cursor?: string): Promise<Page<ProjectResponse>> {

@@ -6,7 +6,7 @@ import { DomainEvent, withResource } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
 import { FieldError } from '../shared/http/domain-error';
 import { encodeCursor } from '../shared/http/pagination';
-import type { ProjectRow } from '../projects/projects.repository';
+import type { Project } from '../projects/projects.service';
 import { ProjectsService } from '../projects/projects.service';
 import { BoardColumnResponse, BoardQuery, BoardResponse, MoveTaskDto } from './dto/board.dto';
 import { TaskResponse } from './dto/task.dto';
@@ -48,7 +48,7 @@ export class TaskBoardService {
    * changes nothing (no new version, no event).
    */
   async move(
-    project: ProjectRow,
+    project: Project,
     task: TaskRow,
     input: MoveTaskDto,
     expectedVersion: number[] | null,
@@ -138,7 +138,7 @@ export class TaskBoardService {
   }
 
   /** The four columns, each with its total and first cards, in one statement. */
-  async board(project: ProjectRow, query: BoardQuery): Promise<BoardResponse> {
+  async board(project: Project, query: BoardQuery): Promise<BoardResponse> {
     const { orgId, userId } = RequestContext.tenant();
     const filter = { ...filterOf(query, userId), projectId: project.id };
     const found = await this.uow.run((em) => this.repo.board(em, orgId, filter, query.perColumn));

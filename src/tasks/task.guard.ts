@@ -12,7 +12,7 @@ import { isUuid } from '../shared/auth/membership.guard';
 import { NotFound } from '../shared/http/domain-error';
 import { requestState } from '../shared/http/request-state';
 import { ProjectRoute } from '../projects/project.guard';
-import type { ProjectRow } from '../projects/projects.repository';
+import type { Project } from '../projects/projects.service';
 import { TaskRow, TasksRepository } from './tasks.repository';
 
 /**
@@ -28,7 +28,7 @@ export class TaskGuard implements CanActivate {
       .switchToHttp()
       .getRequest<FastifyRequest<{ Params: { taskId?: string } }>>();
     const state = requestState(request);
-    const project = state.resolved?.project as ProjectRow | undefined;
+    const project = state.resolved?.project as Project | undefined;
     if (!state.transaction || !project)
       throw new Error('TaskGuard needs the project guard before it');
     const taskId = request.params.taskId;

@@ -21,7 +21,7 @@ import { Page, PageOf, PageQuery } from '../shared/http/pagination';
 import { CREATED_ETAG_HEADER, ETAG_HEADER } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { CurrentProject, ProjectRoute } from '../projects/project.guard';
-import type { ProjectRow } from '../projects/projects.repository';
+import type { Project } from '../projects/projects.service';
 import {
   CreateTaskDto,
   ListTasksQuery,
@@ -61,7 +61,7 @@ export class ProjectTasksController {
   @ApiResponse({ status: 201, type: TaskResponse, headers: { ETag: CREATED_ETAG_HEADER } })
   @ProblemResponses(400, 401, 403, 404, 409, 422)
   async create(
-    @CurrentProject() project: ProjectRow,
+    @CurrentProject() project: Project,
     @Body() body: CreateTaskDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse> {
@@ -79,7 +79,7 @@ export class ProjectTasksController {
   @ApiResponse({ status: 200, type: PageOf(TaskResponse) })
   @ProblemResponses(400, 401, 404)
   list(
-    @CurrentProject() project: ProjectRow,
+    @CurrentProject() project: Project,
     @Query() query: ListTasksQuery,
   ): Promise<Page<TaskResponse>> {
     const filter = filterOf(query, RequestContext.tenant().userId);
@@ -161,7 +161,7 @@ export class TaskController {
   @ApiResponse({ status: 200, type: TaskResponse, headers: { ETag: ETAG_HEADER } })
   @ProblemResponses(400, 401, 403, 404, 409, 412)
   async move(
-    @CurrentProject() project: ProjectRow,
+    @CurrentProject() project: Project,
     @CurrentTask() task: TaskRow,
     @Body() body: MoveTaskDto,
     @Headers('if-match') ifMatch: string | undefined,
@@ -232,7 +232,7 @@ export class BoardController {
   })
   @ApiResponse({ status: 200, type: BoardResponse })
   @ProblemResponses(400, 401, 404)
-  get(@CurrentProject() project: ProjectRow, @Query() query: BoardQuery): Promise<BoardResponse> {
+  get(@CurrentProject() project: Project, @Query() query: BoardQuery): Promise<BoardResponse> {
     return this.board.board(project, query);
   }
 }

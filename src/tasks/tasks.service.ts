@@ -8,7 +8,7 @@ import { EventBus } from '../shared/events/event-bus';
 import { InvalidField } from '../shared/http/domain-error';
 import { CursorKey, decodeCursor, Page, toPage } from '../shared/http/pagination';
 import { assertAllowed } from '../shared/auth/policy';
-import type { ProjectRow } from '../projects/projects.repository';
+import type { Project } from '../projects/projects.service';
 import { ProjectsService } from '../projects/projects.service';
 import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
 import {
@@ -69,7 +69,7 @@ export class TasksService implements OnModuleInit {
     }
   }
 
-  async create(project: ProjectRow, input: CreateTaskDto): Promise<TaskResponse> {
+  async create(project: Project, input: CreateTaskDto): Promise<TaskResponse> {
     const actor = RequestContext.tenant();
     return this.uow.run(async (em) => {
       this.projects.assertTakesTasks(project);
