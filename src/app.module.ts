@@ -5,8 +5,9 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { ProjectsModule } from './projects/projects.module';
 import { KernelModule } from './shared/kernel.module';
 import { TasksModule } from './tasks/tasks.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
-  imports: [KernelModule, AccountsModule, OrganizationsModule, ActivityModule, ProjectsModule, TasksModule],
+  imports: [KernelModule, AccountsModule, OrganizationsModule, ActivityModule, ProjectsModule, TasksModule, WebhooksModule],
 })
 export class AppModule {}

@@ -14,9 +14,12 @@ function runCli(script: string, args: string[], dataDir: string) {
   return spawnSync(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', join(__dirname, '../src/cli', script), ...args],
-    { env, encoding: 'utf8', timeout: 60_000 },
+    { env, encoding: 'utf8', timeout: 150_000 },
   );
 }
+
+// Each CLI run compiles and starts a PGlite of its own: on a loaded 2-core machine, a minute.
+jest.setTimeout(180_000);
 
 describe('the embedded data folder: db:reset and clear start-up errors', () => {
   let root: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { validateEnv } from './env';
+import { retryScheduleOf, validateEnv } from './env';
 
 const STRONG = randomBytes(32).toString('base64url');
 
@@ -43,6 +43,24 @@ describe('validateEnv', () => {
       { EVENT_RETENTION_DAYS: '1.5' },
     ]) {
       expect(() => validateEnv(bad)).toThrow(new RegExp(Object.keys(bad)[0]));
+    }
+  });
+
+  it('defaults the webhook settings to the documented schedule and bounds them', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({ WEBHOOK_TIMEOUT_MS: 10_000, WEBHOOK_QUEUE: 'webhooks.deliver' });
+    expect(retryScheduleOf(env)).toEqual([5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]);
+    expect(retryScheduleOf(validateEnv({ WEBHOOK_RETRY_SCHEDULE: '1, 1' }))).toEqual([1, 1]);
+    for (const bad of [
+      { WEBHOOK_TIMEOUT_MS: '10' },
+      { WEBHOOK_TIMEOUT_MS: '600000' },
+      { WEBHOOK_RETRY_SCHEDULE: '1,,2' },
+      { WEBHOOK_RETRY_SCHEDULE: '0,5' },
+      { WEBHOOK_RETRY_SCHEDULE: '1.5' },
+      { WEBHOOK_RETRY_SCHEDULE: '-5' },
+      { WEBHOOK_QUEUE: 'Webhooks Deliver' },
+    ]) {
+      expect(() => validateEnv(bad)).toThrow(new RegExp(Object.keys(bad)[0]!));
     }
   });
 

@@ -264,6 +264,59 @@ export class Env {
   @Min(100)
   @Max(300_000)
   EVENTS_HEARTBEAT_MS: number = 15_000;
+
+  // --- Outgoing webhooks (src/webhooks) ---
+
+  /** A delivery attempt that has no complete answer within this long has failed. */
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /**
+   * Seconds before each retry of a failed delivery, comma-separated (each ±20 %); after
+   * the last the delivery has failed. Tests shorten it (`1,1`).
+   */
+  @Matches(/^\s*\d{1,6}(\s*,\s*\d{1,6}){0,19}\s*$/, {
+    message: 'WEBHOOK_RETRY_SCHEDULE must be 1 to 20 comma-separated whole seconds',
+  })
+  @IsPositiveSchedule()
+  WEBHOOK_RETRY_SCHEDULE: string = '5,30,120,600,1800,3600,7200,14400,28800';
+
+  /**
+   * The job queue deliveries go through. Deployments (or test runs) sharing one database
+   * keep their deliveries apart with distinct names.
+   */
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,99}$/, {
+    message: 'WEBHOOK_QUEUE must be lower-case letters, digits, dots, dashes or underscores',
+  })
+  WEBHOOK_QUEUE: string = 'webhooks.deliver';
+
+  /** Succeeded and failed deliveries (bodies, attempts) older than this are pruned hourly. */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WEBHOOK_DELIVERY_RETENTION_DAYS: number = 30;
+}
+
+/** WEBHOOK_RETRY_SCHEDULE as delays in seconds. */
+export function retryScheduleOf(env: Pick<Env, 'WEBHOOK_RETRY_SCHEDULE'>): number[] {
+  return env.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim()));
+}
+
+function IsPositiveSchedule(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPositiveSchedule',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          value.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0),
+        defaultMessage: () => 'WEBHOOK_RETRY_SCHEDULE delays must be positive',
+      },
+    });
 }
 
 export function validateEnv(raw: Record<string, unknown>): Env {

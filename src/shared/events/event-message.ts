@@ -34,12 +34,12 @@ export function eventData(event: LoggedEvent): EventData {
 }
 
 /**
- * Who may see an event: membership and invite events (who was invited, by whom, whose
- * role changed) reach owners and admins only, the roles that manage both; the rest
- * reaches every member.
+ * Who may see an event: membership, invite and webhook events (who was invited, by whom,
+ * whose role changed, where the org's data is sent) reach owners and admins only, the
+ * roles that manage them; the rest reaches every member.
  */
 export function mayReceive(role: OrgRole, type: string): boolean {
-  if (type.startsWith('member.') || type.startsWith('invite.')) {
+  if (type.startsWith('member.') || type.startsWith('invite.') || type.startsWith('webhook.')) {
     return role === 'owner' || role === 'admin';
   }
   return true;

@@ -276,6 +276,18 @@ const LINKS: Array<[string, string, string, string[]]> = [
   ['createProject', 'id', 'projectId', ['getProject', 'updateProject', 'deleteProject']],
   ['createTask', 'id', 'taskId', ['getTask', 'updateTask', 'deleteTask', 'listTaskActivity']],
   ['createInvite', 'id', 'inviteId', ['revokeInvite']],
+  [
+    'createWebhook',
+    'id',
+    'webhookId',
+    [
+      'getWebhook',
+      'updateWebhook',
+      'deleteWebhook',
+      'rotateWebhookSecret',
+      'listWebhookDeliveries',
+    ],
+  ],
 ];
 
 function addLinks(doc: OpenAPIObject): void {

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { one, rows } from '../shared/database/sql';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryAttempt {
+  at: string;
+  httpStatus: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  orgId: string;
+  webhookId: string;
+  eventType: string;
+  eventPosition: number;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+  createdKey: string;
+}
+
+/** One event of a publish call, ready to deliver: its exact body is built once, here. */
+export interface FanOutEvent {
+  type: string;
+  position: number;
+  body: string;
+}
+
+const COLUMNS = `d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "eventType",
+  d.event_position::int AS "eventPosition", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
+  d.created_at AS "createdAt", d.created_at::text AS "createdKey"`;
+
+/** The only delivery SQL; every method names its org. */
+@Injectable()
+export class WebhookDeliveriesRepository {
+  /**
+   * One delivery per (event, enabled webhook of the org subscribed to its type), in one
+   * statement: an org without webhooks pays exactly this statement. A subscription entry
+   * is a type or a family (`task.*`); an empty list takes every type.
+   */
+  async fanOut(em: EntityManager, orgId: string, events: FanOutEvent[]): Promise<string[]> {
+    const found = await rows<{ id: string }>(
+      em,
+      `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
+       SELECT $1, w.id, e.type, e.position, e.body, now()
+         FROM webhooks w
+         JOIN jsonb_to_recordset($2::jsonb) AS e(type text, position bigint, body text)
+           ON cardinality(w.events) = 0
+              OR e.type = ANY (w.events)
+              OR split_part(e.type, '.', 1) || '.*' = ANY (w.events)
+        WHERE w.org_id = $1 AND w.enabled
+        ORDER BY e.position, w.id
+       RETURNING id`,
+      [orgId, JSON.stringify(events)],
+    );
+    return found.map((r) => r.id);
+  }
+
+  find(em: EntityManager, orgId: string, webhookId: string, deliveryId: string) {
+    return one<DeliveryRow>(
+      em,
+      `SELECT ${COLUMNS} FROM webhook_deliveries d
+        WHERE d.org_id = $1 AND d.webhook_id = $2 AND d.id = $3`,
+      [orgId, webhookId, deliveryId],
+    );
+  }
+
+  /** What an attempt sends: the stored body, the webhook it goes to, and where it stands. */
+  forAttempt(
+    em: EntityManager,
+    orgId: string,
+    deliveryId: string,
+  ): Promise<{ webhookId: string; body: string; status: DeliveryStatus } | undefined> {
+    return one(
+      em,
+      `SELECT webhook_id AS "webhookId", body, status FROM webhook_deliveries
+        WHERE org_id = $1 AND id = $2`,
+      [orgId, deliveryId],
+    );
+  }
+
+  /** The webhook's deliveries, newest first. */
+  list(
+    em: EntityManager,
+    orgId: string,
+    webhookId: string,
+    limit: number,
+    before: [string, string] | null,
+  ): Promise<DeliveryRow[]> {
+    return rows<DeliveryRow>(
+      em,
+      `SELECT ${COLUMNS} FROM webhook_deliveries d
+        WHERE d.org_id = $1 AND d.webhook_id = $2
+          AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::uuid))
+        ORDER BY d.created_at DESC, d.id DESC
+        LIMIT $5`,
+      [orgId, webhookId, before?.[0] ?? null, before?.[1] ?? null, limit + 1],
+    );
+  }
+
+  /**
+   * Records one attempt of a pending delivery and where it goes next: `succeeded`,
+   * `failed`, or still pending with the next attempt's planned time. Answers false when
+   * the delivery was no longer pending (then nothing is written).
+   */
+  async recordAttempt(
+    em: EntityManager,
+    orgId: string,
+    deliveryId: string,
+    attempt: DeliveryAttempt,
+    next: { status: DeliveryStatus; nextAttemptInSeconds: number | null },
+  ): Promise<boolean> {
+    const row = await one<{ id: string }>(
+      em,
+      `UPDATE webhook_deliveries SET
+          attempts = attempts || jsonb_build_array($3::jsonb),
+          status = $4,
+          next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL
+                                 ELSE now() + make_interval(secs => $5::float8) END
+        WHERE org_id = $1 AND id = $2 AND status = 'pending'
+        RETURNING id`,
+      [orgId, deliveryId, JSON.stringify(attempt), next.status, next.nextAttemptInSeconds],
+    );
+    return !!row;
+  }
+
+  /** A pending delivery of a webhook that was disabled meanwhile: it fails, unsent. */
+  async abandon(em: EntityManager, orgId: string, deliveryId: string): Promise<void> {
+    await em.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+        WHERE org_id = $1 AND id = $2 AND status = 'pending'`,
+      [orgId, deliveryId],
+    );
+  }
+
+  /** Puts a finished delivery back to pending for a new chain of attempts; false if pending. */
+  async reopen(
+    em: EntityManager,
+    orgId: string,
+    deliveryId: string,
+  ): Promise<DeliveryRow | undefined> {
+    return one<DeliveryRow>(
+      em,
+      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
+        WHERE d.org_id = $1 AND d.id = $2 AND d.status <> 'pending'
+        RETURNING ${COLUMNS}`,
+      [orgId, deliveryId],
+    );
+  }
+}
