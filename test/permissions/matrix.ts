@@ -132,7 +132,11 @@ export const MATRIX: MatrixRow[] = [
     expect: signedIn(201),
   },
   { route: 'GET /api/v1/orgs', request: () => ({ path: api('/orgs') }), expect: signedIn(200) },
-  { route: 'GET /api/v1/orgs/{orgId}', request: (ctx) => ({ path: org(ctx) }), expect: tenant(READ_ALL) },
+  {
+    route: 'GET /api/v1/orgs/{orgId}',
+    request: (ctx) => ({ path: org(ctx) }),
+    expect: tenant(READ_ALL),
+  },
   {
     route: 'PATCH /api/v1/orgs/{orgId}',
     request: (ctx) => ({ path: org(ctx), body: { name: 'Acme renamed' } }),
@@ -276,7 +280,10 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     route: 'GET /api/v1/orgs/{orgId}/tasks/export.csv',
-    request: (ctx) => ({ path: org(ctx, '/tasks/export.csv'), query: { projectId: ctx.w.projectId } }),
+    request: (ctx) => ({
+      path: org(ctx, '/tasks/export.csv'),
+      query: { projectId: ctx.w.projectId },
+    }),
     expect: tenant(MANAGERS(200)),
   },
   {
@@ -342,5 +349,70 @@ export const MATRIX: MatrixRow[] = [
     route: 'GET /api/v1/orgs/{orgId}/events',
     request: (ctx) => ({ path: org(ctx, '/events'), stream: true }),
     expect: tenant(READ_ALL),
+  },
+
+  // ---- webhooks (owners and admins) -----------------------------------------------------
+  {
+    route: 'POST /api/v1/orgs/{orgId}/webhooks',
+    request: (ctx) => ({
+      path: org(ctx, '/webhooks'),
+      body: { url: 'https://hooks.example.test/new', enabled: false },
+    }),
+    sideEffect: tenantState,
+    expect: tenant(MANAGERS(201)),
+  },
+  {
+    route: 'GET /api/v1/orgs/{orgId}/webhooks',
+    request: (ctx) => ({ path: org(ctx, '/webhooks') }),
+    expect: tenant(MANAGERS(200)),
+  },
+  {
+    route: 'GET /api/v1/orgs/{orgId}/webhooks/{webhookId}',
+    request: async (ctx) => ({ path: org(ctx, `/webhooks/${await ctx.freshWebhook()}`) }),
+    expect: tenant(MANAGERS(200)),
+  },
+  {
+    route: 'PATCH /api/v1/orgs/{orgId}/webhooks/{webhookId}',
+    request: async (ctx) => ({
+      path: org(ctx, `/webhooks/${await ctx.freshWebhook()}`),
+      body: { description: 'changed' },
+    }),
+    sideEffect: tenantState,
+    expect: tenant(MANAGERS(200)),
+  },
+  {
+    route: 'DELETE /api/v1/orgs/{orgId}/webhooks/{webhookId}',
+    request: async (ctx) => ({ path: org(ctx, `/webhooks/${await ctx.freshWebhook()}`) }),
+    sideEffect: tenantState,
+    expect: tenant(MANAGERS(204)),
+  },
+  {
+    route: 'POST /api/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret',
+    request: async (ctx) => ({
+      path: org(ctx, `/webhooks/${await ctx.freshWebhook()}/rotate-secret`),
+    }),
+    sideEffect: tenantState,
+    expect: tenant(MANAGERS(200)),
+  },
+  {
+    route: 'GET /api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries',
+    request: async (ctx) => ({
+      path: org(ctx, `/webhooks/${await ctx.freshWebhook()}/deliveries`),
+    }),
+    expect: tenant(MANAGERS(200)),
+  },
+  {
+    // The delivery's own row: the job runner moves deliveries, so no org-wide hash here.
+    route: 'POST /api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+    request: async (ctx) => {
+      const webhookId = await ctx.freshWebhook(true);
+      const deliveryId = await ctx.failedDelivery(webhookId);
+      return { path: org(ctx, `/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver`) };
+    },
+    sideEffect: async (ctx, req) =>
+      ctx.t.dataSource.query(`SELECT status, attempts FROM webhook_deliveries WHERE id = $1`, [
+        req.path.split('/').at(-2),
+      ]),
+    expect: tenant(MANAGERS(202)),
   },
 ];

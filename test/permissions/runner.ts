@@ -107,6 +107,13 @@ export interface Ctx {
   freshUser(orgId?: string, role?: Role): Promise<SignedInUser>;
   /** A fresh task in the world's project, the way `caller` relates to it. */
   freshTask(caller: Caller): Promise<string>;
+  /**
+   * A fresh webhook of the world's org: disabled (no deliveries fan out to it), or enabled
+   * for `invite.accepted` only (which never happens in the world's org).
+   */
+  freshWebhook(enabled?: boolean): Promise<string>;
+  /** A failed delivery of `webhookId`, ready to be redelivered. */
+  failedDelivery(webhookId: string): Promise<string>;
   /** A fresh link invite in `orgId`: its id and code. */
   freshInvite(orgId: string): Promise<{ id: string; token: string }>;
   /** Signs `user` in again (after a cell that ended their sessions) and updates its token in place. */
@@ -115,7 +122,11 @@ export interface Ctx {
 
 /** Which of the world's tasks a caller acts on: its own kind for the member, the "neither" task otherwise. */
 export function taskKind(caller: Caller): keyof World['tasks'] {
-  return caller === 'memberCreator' ? 'creator' : caller === 'memberAssignee' ? 'assignee' : 'neither';
+  return caller === 'memberCreator'
+    ? 'creator'
+    : caller === 'memberAssignee'
+      ? 'assignee'
+      : 'neither';
 }
 
 export async function buildContext(t: TestApp): Promise<Ctx> {
@@ -173,6 +184,23 @@ export async function buildContext(t: TestApp): Promise<Ctx> {
       const assignee = kind === 'creator' ? null : kind === 'assignee' ? w.member : w.admin;
       return task(by, assignee);
     },
+    async freshWebhook(enabled = false) {
+      const res = await t
+        .http()
+        .post(api(`/orgs/${w.orgId}/webhooks`))
+        .set(w.owner.auth)
+        .send({ url: 'https://hooks.example.test/matrix', enabled, events: ['invite.accepted'] });
+      if (res.status !== 201) throw new Error(`webhook failed: ${res.status}`);
+      return res.body.id;
+    },
+    async failedDelivery(webhookId) {
+      const [{ id }] = await t.dataSource.query(
+        `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, status)
+         VALUES ($1, $2, 'task.created', 1, '{}', 'failed') RETURNING id`,
+        [w.orgId, webhookId],
+      );
+      return id;
+    },
     async freshInvite(orgId) {
       const res = await t
         .http()
@@ -198,7 +226,16 @@ export async function buildContext(t: TestApp): Promise<Ctx> {
 
 // ---- side-effect snapshots -------------------------------------------------------------
 
-const TENANT_TABLES = ['memberships', 'invites', 'projects', 'tasks', 'audit_log', 'outbox_events'];
+/** (`webhook_deliveries` apart: the job runner moves those on its own; the redeliver row checks its delivery.) */
+const TENANT_TABLES = [
+  'memberships',
+  'invites',
+  'projects',
+  'tasks',
+  'audit_log',
+  'outbox_events',
+  'webhooks',
+];
 
 /**
  * Every row of the orgs a cell may touch (the world's two and the cell's own fresh one), of
@@ -217,8 +254,7 @@ export async function tenantState(ctx: Ctx, request: MatrixRequest): Promise<unk
   const state: Record<string, unknown> = {
     organizations: await hash('organizations', 'id = ANY($1)', [orgIds]),
   };
-  for (const table of TENANT_TABLES)
-    state[table] = await hash(table, 'org_id = ANY($1)', [orgIds]);
+  for (const table of TENANT_TABLES) state[table] = await hash(table, 'org_id = ANY($1)', [orgIds]);
   state.users = await accountState(ctx);
   return state;
 }
