@@ -84,8 +84,11 @@ describe('authentication on every route', () => {
       'GET /health/ready',
       'POST /api/v1/auth/login',
       'POST /api/v1/auth/logout',
+      'POST /api/v1/auth/password/forgot',
+      'POST /api/v1/auth/password/reset',
       'POST /api/v1/auth/refresh',
       'POST /api/v1/auth/register',
+      'POST /api/v1/auth/verify-email',
     ]);
   });
 

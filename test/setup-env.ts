@@ -16,3 +16,7 @@ process.env.DB_POOL_SIZE ??= '5';
 process.env.JWT_SECRET ??= randomBytes(32).toString('base64url');
 process.env.JWT_SECRET_FILE ??= join(tmpdir(), `worklane-test-jwt-secret-${process.pid}`);
 process.env.MAIL_DIR ??= join(tmpdir(), 'worklane-test-mail');
+// Mail queues of this test file only: the files' apps share the database, and a mail job
+// must be sent by the app (and SMTP capture) of the file that queued it.
+process.env.MAIL_QUEUE = `mail-${randomBytes(4).toString('hex')}`;
+process.env.MAIL_THROTTLE_LIMIT ??= '1000';

@@ -35,3 +35,21 @@ export class WrongPassword extends DomainError {
     super('wrong_password', 'forbidden', 'The current password is incorrect.');
   }
 }
+
+/** No such token (never issued, mistyped, or one for another purpose). */
+export class InvalidEmailToken extends DomainError {
+  constructor() {
+    super('invalid_token', 'bad_request', 'The token is not valid.');
+  }
+}
+
+/** A real token that was used already, has expired, or was replaced by a newer one. */
+export class EmailTokenGone extends DomainError {
+  constructor() {
+    super(
+      'token_expired',
+      'gone',
+      'The token was already used, has expired or was replaced by a newer one: ask for a new email.',
+    );
+  }
+}

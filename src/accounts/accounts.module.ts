@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { SESSION_DIRECTORY } from '../shared/auth/ports';
+import { EMAIL_PROOF, SESSION_DIRECTORY } from '../shared/auth/ports';
+import { AccountEmailsService } from './account-emails.service';
+import { EmailTokensRepository } from './email-tokens.repository';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { MeController } from './me.controller';
@@ -7,7 +9,10 @@ import { ProfileService } from './profile.service';
 import { SessionsRepository } from './sessions.repository';
 import { UsersRepository } from './users.repository';
 
-/** Global because it provides the kernel's SESSION_DIRECTORY port (the JWT guard asks it). */
+/**
+ * Global because it provides the kernel's ports: SESSION_DIRECTORY (the JWT guard asks it)
+ * and EMAIL_PROOF (an accepted email invite proves the address).
+ */
 @Global()
 @Module({
   controllers: [AuthController, MeController],
@@ -16,8 +21,11 @@ import { UsersRepository } from './users.repository';
     ProfileService,
     UsersRepository,
     SessionsRepository,
+    EmailTokensRepository,
+    AccountEmailsService,
     { provide: SESSION_DIRECTORY, useExisting: AuthService },
+    { provide: EMAIL_PROOF, useExisting: AccountEmailsService },
   ],
-  exports: [SESSION_DIRECTORY],
+  exports: [SESSION_DIRECTORY, EMAIL_PROOF],
 })
 export class AccountsModule {}

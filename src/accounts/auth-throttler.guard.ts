@@ -1,5 +1,15 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerModuleOptions,
+  ThrottlerRequest,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
+import { Env } from '../shared/config/env';
 import { claimedFamily } from '../shared/auth/tokens';
 
 const BY_FAMILY = 'worklane:throttle-by-family';
@@ -48,6 +58,44 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     return super.handleRequest({
       ...props,
       getTracker: async () => (family ? `family|${family}` : `no-family|${req.ip}`),
+    });
+  }
+}
+
+/**
+ * The mailing and token routes (forgot, reset, verify): counted per IP with the auth
+ * limit, and — where the body names an address (forgot) — per address as well, with
+ * MAIL_THROTTLE_LIMIT per MAIL_THROTTLE_TTL_SECONDS, so no one floods an inbox from many
+ * IPs nor tries many addresses from one.
+ */
+@Injectable()
+export class MailThrottlerGuard extends ThrottlerGuard {
+  private readonly perAddress: { limit: number; ttl: number };
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    config: ConfigService<Env, true>,
+  ) {
+    super(options, storage, reflector);
+    this.perAddress = {
+      limit: config.get('MAIL_THROTTLE_LIMIT', { infer: true }),
+      ttl: config.get('MAIL_THROTTLE_TTL_SECONDS', { infer: true }) * 1000,
+    };
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const req = props.context.switchToHttp().getRequest<Record<string, any>>();
+    await super.handleRequest({ ...props, getTracker: async () => `ip|${req.ip}` });
+    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
+    if (!email) return true;
+    return super.handleRequest({
+      ...props,
+      limit: this.perAddress.limit,
+      ttl: this.perAddress.ttl,
+      blockDuration: this.perAddress.ttl,
+      getTracker: async () => `email|${email}`,
     });
   }
 }

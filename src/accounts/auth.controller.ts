@@ -7,10 +7,21 @@ import type { AuthenticatedUser } from '../shared/database/request-context';
 import { ApiThrottled } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { SkipThrottle } from '@nestjs/throttler';
-import { AuthThrottlerGuard, ThrottleByFamily } from './auth-throttler.guard';
+import { AccountEmailsService } from './account-emails.service';
+import { AuthThrottlerGuard, MailThrottlerGuard, ThrottleByFamily } from './auth-throttler.guard';
 import { AuthService } from './auth.service';
-import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
-import { AuthResponse, TokenPairResponse } from './dto/auth.response';
+import {
+  ForgotPasswordDto,
+  LoginDto,
+  RefreshDto,
+  RegisterDto,
+  ResetPasswordDto,
+  VerifyEmailDto,
+} from './dto/auth.dto';
+import { AuthResponse, ForgotPasswordResponse, TokenPairResponse } from './dto/auth.response';
+
+const FORGOT_ANSWER =
+  'If an account uses this address, a link to reset its password is on its way.';
 
 const client = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'], ip: req.ip });
 
@@ -18,7 +29,10 @@ const client = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'],
 @SkipThrottle({ invites: true })
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly emails: AccountEmailsService,
+  ) {}
 
   @Post('register')
   @Public()
@@ -85,5 +99,62 @@ export class AuthController {
   @ProblemResponses(401)
   logoutAll(@CurrentUser() user: AuthenticatedUser): Promise<void> {
     return this.auth.logoutAll(user.id);
+  }
+
+  @Post('password/forgot')
+  @Public()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @UseGuards(MailThrottlerGuard)
+  @ApiOperation({
+    operationId: 'forgotPassword',
+    summary: 'Mail a password reset link (if an account uses the address)',
+    description:
+      'Always 202 with the same body, in the same time, for every address: a job decides whether to mail a ' +
+      'reset link (valid 1 hour, single use). Throttled per IP and per address (429).',
+  })
+  @ApiResponse({ status: 202, type: ForgotPasswordResponse })
+  @ApiThrottled('default')
+  @ProblemResponses(400)
+  async forgotPassword(@Body() body: ForgotPasswordDto): Promise<ForgotPasswordResponse> {
+    await this.emails.forgot(body.email.toLowerCase());
+    return Object.assign(new ForgotPasswordResponse(), { message: FORGOT_ANSWER });
+  }
+
+  @Post('password/reset')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(MailThrottlerGuard)
+  @ApiOperation({
+    operationId: 'resetPassword',
+    summary: 'Set a new password with a mailed reset token; ends every session',
+    description:
+      'Every session of the account ends (access tokens die on their next request, refresh tokens are ' +
+      'refused) and the address counts as verified. Unknown token 400 `invalid-token`; used, expired or ' +
+      'replaced 410 `token-expired`.',
+  })
+  @ApiResponse({ status: 204 })
+  @ApiThrottled('default')
+  @ProblemResponses(400, 410)
+  resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
+    return this.emails.resetPassword(body.token, body.newPassword);
+  }
+
+  @Post('verify-email')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(MailThrottlerGuard)
+  @ApiOperation({
+    operationId: 'verifyEmail',
+    summary: 'Confirm an address with a mailed token',
+    description:
+      "A registration's token marks the address verified; an address change's token makes the pending " +
+      "address the account's (verified). Unknown token 400 `invalid-token`; used, expired or replaced 410 " +
+      '`token-expired`; the new address taken meanwhile 409.',
+  })
+  @ApiResponse({ status: 204 })
+  @ApiThrottled('default')
+  @ProblemResponses(400, 409, 410)
+  verifyEmail(@Body() body: VerifyEmailDto): Promise<void> {
+    return this.emails.verify(body.token);
   }
 }

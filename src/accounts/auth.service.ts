@@ -18,6 +18,7 @@ import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail, UserEntity } from './user.entity';
 import { isUniqueViolation } from '../shared/database/sql';
 import { UsersRepository } from './users.repository';
+import { AccountEmailsService } from './account-emails.service';
 
 export interface ClientInfo {
   userAgent?: string;
@@ -40,6 +41,7 @@ export class AuthService implements SessionDirectory {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly jwt: JwtService,
+    private readonly emails: AccountEmailsService,
     config: ConfigService,
     @Optional() @Inject(INVITE_REDEEMER) private readonly invites?: InviteRedeemer,
   ) {
@@ -70,11 +72,15 @@ export class AuthService implements SessionDirectory {
         .catch((error) => {
           throw isUniqueViolation(error) ? new EmailTaken() : error;
         });
+      let registered = user;
       if (input.inviteToken) {
         if (!this.invites) throw new Error('No invite redeemer is installed');
         await this.invites.redeemForNewUser(input.inviteToken, { id: user.id, email: user.email });
+        // An email invite's token proved the address.
+        registered = (await this.users.findById(em, user.id)) ?? user;
       }
-      return this.startSession(em, user, client);
+      if (!registered.emailVerifiedAt) await this.emails.sendVerification(em, registered);
+      return this.startSession(em, registered, client);
     });
   }
 

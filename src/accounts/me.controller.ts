@@ -14,7 +14,10 @@ export class MeController {
   constructor(private readonly profile: ProfileService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'getMe', summary: 'The caller and their memberships' })
+  @ApiOperation({
+    operationId: 'getMe',
+    summary: 'The caller (with emailVerified and pendingEmail) and their memberships',
+  })
   @ApiResponse({ status: 200, type: MeResponse })
   @ProblemResponses(401)
   me(@CurrentUser() user: AuthenticatedUser): Promise<MeResponse> {
@@ -22,7 +25,15 @@ export class MeController {
   }
 
   @Patch()
-  @ApiOperation({ operationId: 'updateMe', summary: 'Change name or email' })
+  @ApiOperation({
+    operationId: 'updateMe',
+    summary: 'Change name, or ask to change the email address',
+    description:
+      'A name applies at once. A new `email` does not: it becomes `pendingEmail`, the new address gets a ' +
+      'confirmation link (`POST /auth/verify-email`) and the old one a notice; until confirmed, sign-in and ' +
+      'invites use the old address. Sending the current address drops a pending change. An address another ' +
+      'account uses 409.',
+  })
   @ApiResponse({ status: 200, type: UserResponse })
   @ProblemResponses(400, 401, 409)
   update(@CurrentUser() user: AuthenticatedUser, @Body() body: UpdateMeDto): Promise<UserResponse> {

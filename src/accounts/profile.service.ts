@@ -8,8 +8,8 @@ import { AuthService } from './auth.service';
 import { MeResponse, UserResponse } from './dto/auth.response';
 import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail } from './user.entity';
-import { isUniqueViolation } from '../shared/database/sql';
 import { UsersRepository } from './users.repository';
+import { AccountEmailsService } from './account-emails.service';
 
 /** The signed-in user's own account: /me. */
 @Injectable()
@@ -19,6 +19,7 @@ export class ProfileService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly auth: AuthService,
+    private readonly emails: AccountEmailsService,
     @Optional() @Inject(MEMBERSHIP_DIRECTORY) private readonly memberships?: MembershipDirectory,
   ) {}
 
@@ -32,20 +33,30 @@ export class ProfileService {
     });
   }
 
+  /**
+   * A name applies at once. A new address does not: it becomes `pendingEmail`, gets a
+   * confirmation link (the old address a notice), and replaces `email` only once confirmed
+   * (`POST /auth/verify-email`). Asking for the current address again drops a pending change.
+   */
   async update(userId: string, changes: { name?: string; email?: string }): Promise<UserResponse> {
     return this.uow.system('me.update', async (em) => {
-      const patch = {
-        ...changes,
-        ...(changes.email ? { email: normalizeEmail(changes.email) } : {}),
-      };
-      if (patch.email) {
-        const holder = await this.users.findByEmail(em, patch.email);
-        if (holder && holder.id !== userId) throw new EmailTaken();
-      }
-      if (Object.keys(patch).length > 0) {
-        await this.users.update(em, userId, patch).catch((error) => {
-          throw isUniqueViolation(error) ? new EmailTaken() : error;
-        });
+      const current = await this.users.findById(em, userId);
+      if (!current) throw new NotFound('user');
+      if (changes.name !== undefined) await this.users.update(em, userId, { name: changes.name });
+      if (changes.email !== undefined) {
+        const email = normalizeEmail(changes.email);
+        if (email === current.email) {
+          if (current.pendingEmail) await this.emails.cancelAddressChange(em, userId);
+        } else {
+          // Asking again for the pending address mails a fresh link (the old one dies).
+          const holder = await this.users.findByEmail(em, email);
+          if (holder) throw new EmailTaken();
+          await this.emails.requestAddressChange(
+            em,
+            { id: userId, email: current.email, name: changes.name ?? current.name },
+            email,
+          );
+        }
       }
       const user = await this.users.findById(em, userId);
       if (!user) throw new NotFound('user');
@@ -69,6 +80,8 @@ export class ProfileService {
     await this.uow.system('me.password', async (em) => {
       await this.users.update(em, caller.id, { passwordHash });
       await this.sessions.revokeAllOf(em, caller.id, 'password_changed', caller.sessionId);
+      // The notice of an address change says a password change cancels it.
+      await this.emails.cancelAddressChange(em, caller.id);
     });
   }
 }

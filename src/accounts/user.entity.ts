@@ -21,6 +21,14 @@ export class UserEntity {
   @Column('text', { name: 'password_hash' })
   passwordHash!: string;
 
+  /** Set once a token mailed to `email` came back (verification, invite, password reset). */
+  @Column('timestamptz', { name: 'email_verified_at', nullable: true })
+  emailVerifiedAt!: Date | null;
+
+  /** A new address waiting for its confirmation; `email` stays in use until then. */
+  @Column('text', { name: 'pending_email', nullable: true })
+  pendingEmail!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

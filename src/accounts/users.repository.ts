@@ -23,8 +23,19 @@ export class UsersRepository {
   async update(
     em: EntityManager,
     id: string,
-    changes: Partial<Pick<UserEntity, 'email' | 'name' | 'passwordHash'>>,
+    changes: Partial<
+      Pick<UserEntity, 'email' | 'name' | 'passwordHash' | 'emailVerifiedAt' | 'pendingEmail'>
+    >,
   ) {
     await em.update(UserEntity, { id }, changes);
+  }
+
+  /** Verified, if the address is still `email` (a proof for an old address proves nothing). */
+  async markVerified(em: EntityManager, id: string, email: string): Promise<void> {
+    await em.query(
+      `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+        WHERE id = $1 AND email = $2`,
+      [id, email],
+    );
   }
 }

@@ -38,7 +38,7 @@ import {
   InviteResponse,
   LinkInviteDto,
 } from './dto/invite.dto';
-import { InvitesThrottlerGuard } from './invites-throttler.guard';
+import { InviteResendThrottlerGuard, InvitesThrottlerGuard } from './invites-throttler.guard';
 import { InvitesService } from './invites.service';
 import { OrgPermissions } from './organization.policy';
 
@@ -58,8 +58,10 @@ export class OrgInvitesController {
     operationId: 'createInvite',
     summary: 'Invite by email, or make a shareable link code',
     description:
-      'With `email`: the invite is emailed (single use). Without: a link code usable `maxUses` times, returned ' +
-      'only in this response. A new email invite replaces a pending one to the same address.',
+      'With `email`: the invite is emailed (single use): the email is queued with the invite and sent after ' +
+      'commit, with retries — the answer never waits for the mail server; `delivery` tells how it goes. ' +
+      'Without: a link code usable `maxUses` times, returned only in this response. A new email invite ' +
+      'replaces a pending one to the same address.',
   })
   @ApiBody({
     schema: {
@@ -68,7 +70,7 @@ export class OrgInvitesController {
   })
   @ApiResponse({ status: 201, type: CreatedInviteResponse })
   @ApiThrottled('invites')
-  @ProblemResponses(400, 401, 403, 404, 409, 503)
+  @ProblemResponses(400, 401, 403, 404, 409)
   create(@Body() body: CreateInviteDto): Promise<CreatedInviteResponse> {
     return this.invites.create(body);
   }
@@ -78,11 +80,37 @@ export class OrgInvitesController {
   @ApiOperation({
     operationId: 'listInvites',
     summary: 'Pending invites (not revoked, used up or expired), newest first',
+    description:
+      "Each email invite shows its latest email's `delivery` (queued, sent or failed; attempts; last error); " +
+      'link invites show `delivery: null`.',
   })
   @ApiResponse({ status: 200, type: PageOf(InviteResponse) })
   @ProblemResponses(400, 401, 403, 404)
   list(@Query() query: PageQuery): Promise<Page<InviteResponse>> {
     return this.invites.listPending(query.limit, query.cursor);
+  }
+
+  @Post(':inviteId/resend')
+  @HttpCode(HttpStatus.OK)
+  @AllowRoles(...OrgPermissions.manageInvites)
+  @SkipThrottle({ default: true })
+  @UseGuards(InviteResendThrottlerGuard)
+  @ApiParam({ name: 'inviteId', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'resendInvite',
+    summary: 'Mail a pending email invite again, with a new token',
+    description:
+      'The old token stops working at once (410 `invite-token-replaced`); the invite lives its original ' +
+      'lifetime again from now; the new email is queued (`delivery`). Admins may not resend an owner invite ' +
+      '(403). A link invite 409 `invite-not-mailed`; revoked or expired 410; used 409. Counted with the ' +
+      "caller's invite creations, and at most MAIL_THROTTLE_LIMIT times per invite per " +
+      'MAIL_THROTTLE_TTL_SECONDS (429).',
+  })
+  @ApiResponse({ status: 200, type: InviteResponse })
+  @ApiThrottled('invites')
+  @ProblemResponses(400, 401, 403, 404, 409, 410)
+  resend(@Param('inviteId', new IdParam('invite')) inviteId: string): Promise<InviteResponse> {
+    return this.invites.resend(inviteId);
   }
 
   @Delete(':inviteId')

@@ -17,11 +17,52 @@ export interface InviteRow {
   createdBy: string | null;
   createdAt: Date;
   createdKey: string;
+  mailId: string | null;
 }
+
+/** The delivery state of an invite's latest email (null: a link invite). */
+export interface InviteDelivery {
+  status: 'queued' | 'sent' | 'failed' | 'cancelled';
+  attempts: number;
+  lastError: string | null;
+  sentAt: Date | null;
+}
+
+export type ListedInvite = InviteRow & { delivery: InviteDelivery | null };
 
 const COLUMNS = `i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUses", i.uses,
   i.expires_at AS "expiresAt", i.revoked_at AS "revokedAt", i.created_by AS "createdBy",
-  i.created_at AS "createdAt", i.created_at::text AS "createdKey"`;
+  i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId"`;
+
+const DELIVERY = `m.status AS "deliveryStatus", m.attempts AS "deliveryAttempts",
+  m.last_error AS "deliveryLastError", m.sent_at AS "deliverySentAt"`;
+
+type WithDelivery = InviteRow & {
+  deliveryStatus: InviteDelivery['status'] | null;
+  deliveryAttempts: number;
+  deliveryLastError: string | null;
+  deliverySentAt: Date | null;
+};
+
+function withDelivery({
+  deliveryStatus,
+  deliveryAttempts,
+  deliveryLastError,
+  deliverySentAt,
+  ...row
+}: WithDelivery): ListedInvite {
+  return {
+    ...row,
+    delivery: deliveryStatus
+      ? {
+          status: deliveryStatus,
+          attempts: deliveryAttempts,
+          lastError: deliveryLastError,
+          sentAt: deliverySentAt,
+        }
+      : null,
+  };
+}
 
 const PENDING = `i.revoked_at IS NULL AND i.uses < i.max_uses AND i.expires_at > now()`;
 
@@ -39,12 +80,13 @@ export class InvitesRepository {
       maxUses: number;
       expiresAt: Date;
       createdBy: string;
+      mailId: string | null;
     },
   ): Promise<InviteRow> {
     return (await one<InviteRow>(
       em,
-      `INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      `INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by, mail_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
       [
         invite.orgId,
         invite.kind,
@@ -54,6 +96,7 @@ export class InvitesRepository {
         invite.maxUses,
         invite.expiresAt,
         invite.createdBy,
+        invite.mailId,
       ],
     ))!;
   }
@@ -70,7 +113,7 @@ export class InvitesRepository {
 
   /**
    * Revokes the pending invites `creatorId` made as one of `roles` (the ones they may no
-   * longer grant), with the reason; answers their ids.
+   * longer grant), with the reason; answers their ids and emails.
    */
   async revokePendingBy(
     em: EntityManager,
@@ -78,44 +121,108 @@ export class InvitesRepository {
     creatorId: string,
     roles: readonly OrgRole[],
     reason: InviteRevokeReason,
-  ): Promise<string[]> {
+  ): Promise<Array<{ id: string; mailId: string | null }>> {
     if (roles.length === 0) return [];
-    const revoked = await rows<{ id: string }>(
+    return rows<{ id: string; mailId: string | null }>(
       em,
       `UPDATE invites i SET revoked_at = now(), revoked_reason = $4
         WHERE i.org_id = $1 AND i.created_by = $2 AND i.role = ANY($3::text[]) AND ${PENDING}
-        RETURNING i.id`,
+        RETURNING i.id, i.mail_id AS "mailId"`,
       [orgId, creatorId, roles, reason],
     );
-    return revoked.map((r) => r.id);
   }
 
   /** Revokes the live email invites to `email` (the one a new invite replaces). */
-  async revokeLiveTo(em: EntityManager, orgId: string, email: string): Promise<string[]> {
-    const revoked = await rows<{ id: string }>(
+  revokeLiveTo(
+    em: EntityManager,
+    orgId: string,
+    email: string,
+  ): Promise<Array<{ id: string; mailId: string | null }>> {
+    return rows<{ id: string; mailId: string | null }>(
       em,
       `UPDATE invites SET revoked_at = now(), revoked_reason = 'replaced'
         WHERE org_id = $1 AND kind = 'email' AND email = $2 AND revoked_at IS NULL AND uses < max_uses
-        RETURNING id`,
+        RETURNING id, mail_id AS "mailId"`,
       [orgId, email],
     );
-    return revoked.map((r) => r.id);
   }
 
-  listPending(
+  async listPending(
     em: EntityManager,
     orgId: string,
     limit: number,
     after: [string, string] | null,
-  ): Promise<InviteRow[]> {
-    return rows<InviteRow>(
+  ): Promise<ListedInvite[]> {
+    const found = await rows<WithDelivery>(
       em,
-      `SELECT ${COLUMNS} FROM invites i
+      `SELECT ${COLUMNS}, ${DELIVERY} FROM invites i
+         LEFT JOIN queued_mail m ON m.id = i.mail_id AND m.org_id = i.org_id
         WHERE i.org_id = $1 AND ${PENDING}
           AND ($2::timestamptz IS NULL OR (i.created_at, i.id) < ($2::timestamptz, $3::uuid))
         ORDER BY i.created_at DESC, i.id DESC
         LIMIT $4`,
       [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
+    return found.map(withDelivery);
+  }
+
+  /** One invite with its delivery state (after a create or a resend). */
+  async findWithDelivery(
+    em: EntityManager,
+    orgId: string,
+    inviteId: string,
+  ): Promise<ListedInvite | undefined> {
+    const row = await one<WithDelivery>(
+      em,
+      `SELECT ${COLUMNS}, ${DELIVERY} FROM invites i
+         LEFT JOIN queued_mail m ON m.id = i.mail_id AND m.org_id = i.org_id
+        WHERE i.org_id = $1 AND i.id = $2`,
+      [orgId, inviteId],
+    );
+    return row && withDelivery(row);
+  }
+
+  /** The invite a resend works on, locked until the transaction ends (against a redemption). */
+  findForUpdate(
+    em: EntityManager,
+    orgId: string,
+    inviteId: string,
+  ): Promise<InviteRow | undefined> {
+    return one<InviteRow>(
+      em,
+      `SELECT ${COLUMNS} FROM invites i WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE`,
+      [orgId, inviteId],
+    );
+  }
+
+  /**
+   * A resend: the invite gets a new token, its lifetime again from now and its new email;
+   * the old token is kept as retired, so that it answers 410 (gone), not 404.
+   */
+  async rotateToken(
+    em: EntityManager,
+    invite: { orgId: string; id: string },
+    tokenHash: Buffer,
+    mailId: string,
+  ): Promise<void> {
+    await em.query(
+      `WITH old AS (SELECT token_hash FROM invites WHERE org_id = $1 AND id = $2)
+       INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
+       SELECT $1, token_hash, $2 FROM old`,
+      [invite.orgId, invite.id],
+    );
+    await em.query(
+      `UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = now() + (expires_at - created_at)
+        WHERE org_id = $1 AND id = $2`,
+      [invite.orgId, invite.id, tokenHash, mailId],
+    );
+  }
+
+  /** Whether `tokenHash` is one a resend replaced (a system read: the token names no org). */
+  async isRetiredToken(em: EntityManager, tokenHash: Buffer): Promise<boolean> {
+    return (
+      (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [tokenHash])) !==
+      undefined
     );
   }
 
@@ -124,19 +231,19 @@ export class InvitesRepository {
     em: EntityManager,
     orgId: string,
     inviteId: string,
-  ): Promise<'revoked' | 'unchanged' | 'missing'> {
-    const revoked = await rows(
+  ): Promise<{ outcome: 'revoked'; mailId: string | null } | { outcome: 'unchanged' | 'missing' }> {
+    const revoked = await rows<{ mailId: string | null }>(
       em,
       `UPDATE invites SET revoked_at = now(), revoked_reason = 'revoked'
-        WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
+        WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING mail_id AS "mailId"`,
       [orgId, inviteId],
     );
-    if (revoked.length > 0) return 'revoked';
+    if (revoked.length > 0) return { outcome: 'revoked', mailId: revoked[0]!.mailId };
     const exists = await one(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [
       orgId,
       inviteId,
     ]);
-    return exists ? 'unchanged' : 'missing';
+    return { outcome: exists ? 'unchanged' : 'missing' };
   }
 
   /**

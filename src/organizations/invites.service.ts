@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EntityManager } from 'typeorm';
-import { InviteRedeemer } from '../shared/auth/ports';
+import { EMAIL_PROOF, EmailProof, InviteRedeemer } from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
@@ -10,24 +10,33 @@ import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField, NotFound } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
-import { MailService } from '../shared/mail/mail.service';
+import { MailQueue } from '../shared/mail/mail-queue';
+import { inviteMail } from '../shared/mail/templates/invite';
+import { appLink } from '../shared/mail/templates/render';
 import {
   AcceptedInviteResponse,
   CreatedInviteResponse,
   CreateInviteDto,
   InviteResponse,
 } from './dto/invite.dto';
-import { inviteMail } from './invite-mail';
-import { InvitesRepository } from './invites.repository';
+import { InviteRow, InvitesRepository } from './invites.repository';
 import {
   AlreadyMember,
   InviteEmailMismatch,
   InviteExpired,
   InviteNotFound,
+  InviteNotMailed,
   InviteRevokedError,
+  InviteTokenReplaced,
   InviteUsedUp,
 } from './organizations.errors';
-import { InviteAccepted, InviteCreated, InviteRevoked, MemberJoined } from './organization.events';
+import {
+  InviteAccepted,
+  InviteCreated,
+  InviteResent,
+  InviteRevoked,
+  MemberJoined,
+} from './organization.events';
 import { assertAllowed } from '../shared/auth/policy';
 import { mayInviteAs, mayStillGrant } from './organization.policy';
 import { OrganizationsRepository } from './organizations.repository';
@@ -45,16 +54,17 @@ export class InvitesService implements InviteRedeemer {
     private readonly invites: InvitesRepository,
     private readonly orgs: OrganizationsRepository,
     private readonly events: EventBus,
-    private readonly mail: MailService,
+    private readonly mail: MailQueue,
     config: ConfigService<Env, true>,
+    @Optional() @Inject(EMAIL_PROOF) private readonly proofs?: EmailProof,
   ) {
-    this.appUrl = config.get('APP_URL', { infer: true }).replace(/\/+$/, '');
+    this.appUrl = config.get('APP_URL', { infer: true });
     this.defaultTtlHours = config.get('INVITE_TTL_HOURS', { infer: true });
   }
 
   /**
-   * The email goes out inside the transaction: if it cannot be sent, no invite exists and
-   * the caller gets 503, rather than a 201 for an invite nobody received.
+   * An email invite's email is queued in this transaction and sent after commit (with
+   * retries): the answer never waits for the mail server, and `delivery` tells how it went.
    */
   async create(input: CreateInviteDto): Promise<CreatedInviteResponse> {
     const actor = RequestContext.tenant();
@@ -74,13 +84,23 @@ export class InvitesService implements InviteRedeemer {
       if (email) {
         await this.invites.lockAddress(em, actor.orgId, email);
         if (await this.orgs.isMemberByEmail(em, actor.orgId, email)) throw new AlreadyMember();
-        for (const replaced of await this.invites.revokeLiveTo(em, actor.orgId, email)) {
-          await this.events.publish(
-            new InviteRevoked(actor.orgId, actor.userId, replaced, 'replaced'),
-          );
+        const replaced = await this.invites.revokeLiveTo(em, actor.orgId, email);
+        await this.mail.cancel(
+          em,
+          replaced.map((r) => r.mailId),
+        );
+        for (const { id } of replaced) {
+          await this.events.publish(new InviteRevoked(actor.orgId, actor.userId, id, 'replaced'));
         }
       }
       const token = newOpaqueToken();
+      const url = appLink(this.appUrl, '/invites/accept', token);
+      const expiresAt = new Date(
+        Date.now() + (input.expiresInHours ?? this.defaultTtlHours) * HOUR_MS,
+      );
+      const mailId = email
+        ? await this.queueInviteMail(em, { email, role: input.role, token, url, expiresAt })
+        : null;
       const invite = await this.invites.insert(em, {
         orgId: actor.orgId,
         kind: email ? 'email' : 'link',
@@ -88,8 +108,9 @@ export class InvitesService implements InviteRedeemer {
         role: input.role,
         tokenHash: hashToken(token),
         maxUses: email ? 1 : input.maxUses!,
-        expiresAt: new Date(Date.now() + (input.expiresInHours ?? this.defaultTtlHours) * HOUR_MS),
+        expiresAt,
         createdBy: actor.userId,
+        mailId,
       });
       await this.events.publish(
         new InviteCreated(actor.orgId, actor.userId, invite.id, {
@@ -99,42 +120,115 @@ export class InvitesService implements InviteRedeemer {
           maxUses: invite.maxUses,
         }),
       );
-      const url = `${this.appUrl}/invites/accept?token=${token}`;
       if (!email)
-        return Object.assign(new CreatedInviteResponse(), InviteResponse.of(invite), {
+        return Object.assign(new CreatedInviteResponse(), InviteResponse.of(invite, null), {
           token,
           url,
         });
+      const listed = await this.invites.findWithDelivery(em, actor.orgId, invite.id);
+      return Object.assign(
+        new CreatedInviteResponse(),
+        InviteResponse.of(listed!, listed!.delivery),
+      );
+    });
+  }
 
-      const { orgName, inviterName } = await this.orgs.inviteContext(em, actor.orgId, actor.userId);
-      await this.mail.send(
-        inviteMail({
-          to: email,
-          orgName,
-          inviterName,
+  /**
+   * A new token for a pending email invite, mailed anew: the old token is dead at once
+   * (410), the invite lives its original lifetime again from now, and a still-queued old
+   * email is cancelled. A link invite → 409; revoked or expired → 410; used → 409.
+   */
+  async resend(inviteId: string): Promise<InviteResponse> {
+    const actor = RequestContext.tenant();
+    return this.uow.run(async (em) => {
+      const invite = await this.invites.findForUpdate(em, actor.orgId, inviteId);
+      if (!invite) throw new NotFound('invite');
+      assertAllowed(
+        mayInviteAs(actor.role, invite.role),
+        'Only an owner may resend an invite as owner.',
+      );
+      if (invite.kind !== 'email' || !invite.email) throw new InviteNotMailed();
+      this.assertLive(invite);
+      const token = newOpaqueToken();
+      const lifetime = invite.expiresAt.getTime() - invite.createdAt.getTime();
+      const expiresAt = new Date(Date.now() + lifetime);
+      const mailId = await this.queueInviteMail(em, {
+        email: invite.email,
+        role: invite.role,
+        token,
+        url: appLink(this.appUrl, '/invites/accept', token),
+        expiresAt,
+        resent: true,
+      });
+      await this.mail.cancel(em, [invite.mailId]);
+      await this.invites.rotateToken(em, invite, hashToken(token), mailId);
+      const listed = (await this.invites.findWithDelivery(em, actor.orgId, invite.id))!;
+      await this.events.publish(
+        new InviteResent(actor.orgId, actor.userId, invite.id, {
+          email: invite.email,
           role: invite.role,
-          acceptUrl: url,
-          token,
-          expiresAt: invite.expiresAt,
+          expiresAt: listed.expiresAt.toISOString(),
         }),
       );
-      return Object.assign(new CreatedInviteResponse(), InviteResponse.of(invite));
+      return InviteResponse.of(listed, listed.delivery);
     });
+  }
+
+  private assertLive(invite: InviteRow): void {
+    if (invite.revokedAt) throw new InviteRevokedError();
+    if (invite.expiresAt.getTime() <= Date.now()) throw new InviteExpired();
+    if (invite.uses >= invite.maxUses) throw new InviteUsedUp();
+  }
+
+  private async queueInviteMail(
+    em: EntityManager,
+    input: {
+      email: string;
+      role: string;
+      token: string;
+      url: string;
+      expiresAt: Date;
+      resent?: boolean;
+    },
+  ): Promise<string> {
+    const actor = RequestContext.tenant();
+    const { orgName, inviterName } = await this.orgs.inviteContext(em, actor.orgId, actor.userId);
+    return this.mail.enqueue(
+      em,
+      inviteMail({
+        to: input.email,
+        orgName,
+        inviterName,
+        role: input.role,
+        acceptUrl: input.url,
+        token: input.token,
+        expiresAt: input.expiresAt,
+        resent: input.resent,
+      }),
+      { purpose: input.resent ? 'invite_resent' : 'invite', orgId: actor.orgId },
+    );
   }
 
   async listPending(limit: number, cursor?: string): Promise<Page<InviteResponse>> {
     const { orgId } = RequestContext.tenant();
     const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
     const found = await this.uow.run((em) => this.invites.listPending(em, orgId, limit, after));
-    return toPage(found, limit, (i) => [i.createdKey, i.id], InviteResponse.of);
+    return toPage(
+      found,
+      limit,
+      (i) => [i.createdKey, i.id],
+      (i) => InviteResponse.of(i, i.delivery),
+    );
   }
 
   async revoke(inviteId: string): Promise<void> {
     const actor = RequestContext.tenant();
     await this.uow.run(async (em) => {
-      const outcome = await this.invites.revoke(em, actor.orgId, inviteId);
-      if (outcome === 'missing') throw new NotFound('invite');
-      if (outcome === 'revoked') {
+      const result = await this.invites.revoke(em, actor.orgId, inviteId);
+      if (result.outcome === 'missing') throw new NotFound('invite');
+      if (result.outcome === 'revoked') {
+        // Its email, if still waiting, would carry a dead token.
+        await this.mail.cancel(em, [result.mailId]);
         await this.events.publish(
           new InviteRevoked(actor.orgId, actor.userId, inviteId, 'revoked'),
         );
@@ -161,8 +255,13 @@ export class InvitesService implements InviteRedeemer {
     token: string,
     user: { id: string; email: string },
   ): Promise<AcceptedInviteResponse> {
-    const invite = await this.invites.findByTokenForUpdate(em, hashToken(token));
-    if (!invite) throw new InviteNotFound();
+    const tokenHash = hashToken(token);
+    const invite = await this.invites.findByTokenForUpdate(em, tokenHash);
+    if (!invite) {
+      throw (await this.invites.isRetiredToken(em, tokenHash))
+        ? new InviteTokenReplaced()
+        : new InviteNotFound();
+    }
     // Revoked by hand, or as good as: its creator may no longer grant the role.
     if (invite.revokedAt || !mayStillGrant(invite.creatorRole, invite.role)) {
       throw new InviteRevokedError();
@@ -178,6 +277,8 @@ export class InvitesService implements InviteRedeemer {
         throw isUniqueViolation(error) ? new AlreadyMember() : error;
       });
     await this.invites.countUse(em, invite.orgId, invite.id);
+    // The mailed token came back from that address: it is proven.
+    if (invite.kind === 'email') await this.proofs?.addressProved(em, user.id, invite.email!);
     await this.events.publish(
       new InviteAccepted(invite.orgId, user.id, invite.id, invite.role),
       new MemberJoined(invite.orgId, user.id, user.id, invite.role, 'invite'),

@@ -1,3 +1,4 @@
+import { MailQueue } from '../shared/mail/mail-queue';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole, RequestContext, TenantMembership } from '../shared/database/request-context';
@@ -27,6 +28,7 @@ export class MembersService {
     private readonly repo: OrganizationsRepository,
     private readonly invites: InvitesRepository,
     private readonly events: EventBus,
+    private readonly mail: MailQueue,
   ) {}
 
   async list(limit: number, cursor?: string): Promise<Page<MemberResponse>> {
@@ -105,8 +107,13 @@ export class MembersService {
   ): Promise<void> {
     const roles = rolesNoLongerGrantable(next);
     const revoked = await this.invites.revokePendingBy(em, actor.orgId, creatorId, roles, reason);
+    // Their emails, if still waiting, would carry dead tokens.
+    await this.mail.cancel(
+      em,
+      revoked.map((r) => r.mailId),
+    );
     await this.events.publish(
-      ...revoked.map((id) => new InviteRevoked(actor.orgId, actor.userId, id, reason)),
+      ...revoked.map(({ id }) => new InviteRevoked(actor.orgId, actor.userId, id, reason)),
     );
   }
 

@@ -100,3 +100,16 @@ export class InviteAccepted extends DomainEvent<{ userId: string; role: OrgRole 
     super(orgId, userId, invite(inviteId), { userId, role });
   }
 }
+
+/** An email invite got a new token and a new email; the old token is dead. Never the token. */
+export class InviteResent extends DomainEvent<{ email: string; role: OrgRole; expiresAt: string }> {
+  readonly type = 'invite.resent';
+  constructor(
+    orgId: string,
+    actorId: string,
+    inviteId: string,
+    details: { email: string; role: OrgRole; expiresAt: string },
+  ) {
+    super(orgId, actorId, invite(inviteId), details);
+  }
+}

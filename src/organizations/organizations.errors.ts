@@ -45,3 +45,25 @@ export class InviteEmailMismatch extends DomainError {
     super('invite_email_mismatch', 'forbidden', 'This invite was sent to another email address.');
   }
 }
+
+/** Only email invites are mailed: a link invite has nothing to resend. */
+export class InviteNotMailed extends DomainError {
+  constructor() {
+    super(
+      'invite_not_mailed',
+      'conflict',
+      'A link invite is not mailed, so it cannot be resent: share its code, or make a new one.',
+    );
+  }
+}
+
+/** The token of an email that a resend replaced: the newest email's token works. */
+export class InviteTokenReplaced extends DomainError {
+  constructor() {
+    super(
+      'invite_token_replaced',
+      'gone',
+      'This invitation was sent again with a new link; use the most recent email.',
+    );
+  }
+}

@@ -25,6 +25,14 @@ export interface SmtpCapture {
   messages: CapturedMail[];
   /** The first message (already received or still to come) that satisfies `predicate`. */
   waitFor(predicate: (mail: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
+  /**
+   * How the server treats the next messages: `refuse` answers 451 (a temporary failure)
+   * to that many messages (Infinity: all, until changed); `delayMs` holds each message
+   * that long before accepting it.
+   */
+  behave(options: { refuse?: number; delayMs?: number }): void;
+  /** Messages refused so far (each one a delivery attempt that failed). */
+  refused: string[];
   close(): Promise<void>;
 }
 
@@ -106,6 +114,10 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     resolve: (mail: CapturedMail) => void;
   }>();
 
+  const refused: string[] = [];
+  let refuseLeft = 0;
+  let delayMs = 0;
+
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -117,19 +129,33 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       stream.on('error', callback);
       stream.on('end', () => {
         const envelope = session.envelope;
-        const mail = parse(
-          Buffer.concat(chunks).toString('utf8'),
-          envelope.mailFrom ? envelope.mailFrom.address : null,
-          envelope.rcptTo.map((r) => r.address.toLowerCase()),
-        );
-        messages.push(mail);
-        for (const waiter of [...waiters]) {
-          if (waiter.predicate(mail)) {
-            waiters.delete(waiter);
-            waiter.resolve(mail);
-          }
+        if (refuseLeft > 0) {
+          refuseLeft--;
+          refused.push(envelope.rcptTo.map((r) => r.address.toLowerCase()).join(','));
+          const error = Object.assign(new Error('Try again later (the test refuses)'), {
+            responseCode: 451,
+          });
+          callback(error);
+          return;
         }
-        callback();
+        // A slow server takes the message only at the end of its delay.
+        const take = () => {
+          const mail = parse(
+            Buffer.concat(chunks).toString('utf8'),
+            envelope.mailFrom ? envelope.mailFrom.address : null,
+            envelope.rcptTo.map((r) => r.address.toLowerCase()),
+          );
+          messages.push(mail);
+          for (const waiter of [...waiters]) {
+            if (waiter.predicate(mail)) {
+              waiters.delete(waiter);
+              waiter.resolve(mail);
+            }
+          }
+          callback();
+        };
+        if (delayMs > 0) setTimeout(take, delayMs);
+        else take();
       });
     },
   });
@@ -169,6 +195,11 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         waiters.add(waiter);
       });
     },
+    behave(options) {
+      if (options.refuse !== undefined) refuseLeft = options.refuse;
+      if (options.delayMs !== undefined) delayMs = options.delayMs;
+    },
+    refused,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -106,3 +106,37 @@ export class ChangePasswordDto {
   @MaxPasswordBytes()
   newPassword!: string;
 }
+
+export class ForgotPasswordDto {
+  @ApiEmail()
+  @Trim()
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+}
+
+/** A token mailed to an address: 43 URL-safe characters (32 random bytes). */
+const ApiMailedToken = () =>
+  ApiString({ minLength: 1, maxLength: 200, description: 'The token from the email' });
+
+export class ResetPasswordDto {
+  @ApiMailedToken()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token!: string;
+
+  @ApiNewPassword()
+  @IsString()
+  @Length(8, 128)
+  @MaxPasswordBytes()
+  newPassword!: string;
+}
+
+export class VerifyEmailDto {
+  @ApiMailedToken()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token!: string;
+}

@@ -9,6 +9,14 @@ export class UserResponse {
   email!: string;
   @ApiString()
   name!: string;
+  @ApiProperty({ type: Boolean, description: 'Whether a token mailed to `email` came back' })
+  emailVerified!: boolean;
+  @ApiString({
+    format: 'email',
+    nullable: true,
+    description: 'A new address waiting for its confirmation; `email` stays in use until then',
+  })
+  pendingEmail!: string | null;
   @ApiDateTime()
   createdAt!: Date;
 
@@ -17,6 +25,8 @@ export class UserResponse {
       id: user.id,
       email: user.email,
       name: user.name,
+      emailVerified: user.emailVerifiedAt != null,
+      pendingEmail: user.pendingEmail ?? null,
       createdAt: user.createdAt,
     });
   }
@@ -54,4 +64,12 @@ export class MeResponse {
   user!: UserResponse;
   @ApiProperty({ type: () => [MembershipSummary] })
   memberships!: MembershipSummary[];
+}
+
+/** The one answer of forgot-password, whatever the address. */
+export class ForgotPasswordResponse {
+  @ApiString({
+    description: 'Always the same: whether an account has the address is not disclosed',
+  })
+  message!: string;
 }

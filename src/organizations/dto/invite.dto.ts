@@ -10,7 +10,8 @@ import {
   ApiUuid,
   FieldOptions,
 } from '../../shared/http/openapi';
-import type { InviteRow } from '../invites.repository';
+import { ApiProperty } from '@nestjs/swagger';
+import type { InviteDelivery, InviteRow } from '../invites.repository';
 import { ROLES } from './organization.dto';
 
 const ApiInviteEmail = (options: FieldOptions = {}) =>
@@ -88,6 +89,14 @@ export class AcceptInviteDto {
   token!: string;
 }
 
+/** How the invite's latest email is doing (DESIGN §5: queued, sent after commit, retried). */
+export class InviteDeliveryResponse {
+  status!: InviteDelivery['status'];
+  attempts!: number;
+  lastError!: string | null;
+  sentAt!: Date | null;
+}
+
 export class InviteResponse {
   @ApiUuid()
   id!: string;
@@ -107,8 +116,24 @@ export class InviteResponse {
   createdAt!: Date;
   @ApiUuid({ nullable: true })
   createdBy!: string | null;
+  // Inline, not a $ref: OpenAPI 3.0 cannot make a referenced schema nullable.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    description:
+      'Email invites: the delivery of the latest email (queued: waiting or being retried; sent: the ' +
+      'mail server took it; failed: given up after the last retry). Link invites: null',
+    required: ['status', 'attempts', 'lastError', 'sentAt'],
+    properties: {
+      status: { type: 'string', enum: ['queued', 'sent', 'failed', 'cancelled'] },
+      attempts: { type: 'integer', minimum: 0, description: 'Sending attempts so far' },
+      lastError: { type: 'string', nullable: true, description: "The last failed attempt's error" },
+      sentAt: { type: 'string', format: 'date-time', nullable: true },
+    },
+  } as never)
+  delivery!: InviteDeliveryResponse | null;
 
-  static of(row: InviteRow): InviteResponse {
+  static of(row: InviteRow, delivery: InviteDelivery | null): InviteResponse {
     return Object.assign(new InviteResponse(), {
       id: row.id,
       kind: row.kind,
@@ -119,6 +144,7 @@ export class InviteResponse {
       expiresAt: row.expiresAt,
       createdAt: row.createdAt,
       createdBy: row.createdBy,
+      delivery: delivery && Object.assign(new InviteDeliveryResponse(), delivery),
     });
   }
 }

@@ -48,3 +48,14 @@ export interface SessionDirectory {
    */
   isLive(userId: string, sessionId: string): Promise<boolean>;
 }
+
+export const EMAIL_PROOF = Symbol('EmailProof');
+
+/**
+ * `accounts` records that a user proved an address: a token mailed to it came back (an
+ * email invite's, say). Runs in the caller's transaction, as worklane_system.
+ */
+export interface EmailProof {
+  /** Marks `userId`'s address verified if it is still `email`. */
+  addressProved(em: EntityManager, userId: string, email: string): Promise<void>;
+}

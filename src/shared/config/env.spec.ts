@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { retryScheduleOf, validateEnv } from './env';
+import { mailRetrySchedule, retryScheduleOf, validateEnv } from './env';
 
 const STRONG = randomBytes(32).toString('base64url');
 
@@ -16,6 +16,24 @@ describe('validateEnv', () => {
     expect(env.DATABASE_URL).toBeUndefined();
     // No secret in the code: without JWT_SECRET one is generated into JWT_SECRET_FILE.
     expect(env.JWT_SECRET).toBeUndefined();
+  });
+
+  it('reads the mail retry schedule (about 24 h by default) and refuses a malformed one', () => {
+    const schedule = mailRetrySchedule(validateEnv({}));
+    expect(schedule[0]).toBeLessThanOrEqual(5);
+    const total = schedule.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(24 * 3600);
+    expect(total).toBeLessThan(25 * 3600);
+    expect(mailRetrySchedule(validateEnv({ MAIL_RETRY_SCHEDULE: '1, 1,2' }))).toEqual([1, 1, 2]);
+    for (const bad of ['', 'soon', '1,,2', '0,1', '-1', '1.5']) {
+      if (bad === '') continue;
+      expect(() => validateEnv({ MAIL_RETRY_SCHEDULE: bad })).toThrow(/MAIL_RETRY_SCHEDULE/);
+    }
+    expect(() => validateEnv({ APP_URL: 'localhost:3000' })).toThrow(/APP_URL/);
+    expect(() => validateEnv({ APP_URL: 'ftp://files.example' })).toThrow(/APP_URL/);
+    expect(validateEnv({ APP_URL: 'https://app.example.com' }).APP_URL).toBe(
+      'https://app.example.com',
+    );
   });
 
   it('converts strings from the environment and treats empty values as unset', () => {

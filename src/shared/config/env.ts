@@ -58,6 +58,42 @@ function IsStrongJwtSecret(): PropertyDecorator {
     });
 }
 
+/** The retry schedule of emails: whole seconds, each positive. */
+export const DEFAULT_MAIL_RETRY_SCHEDULE = [
+  2,
+  4,
+  8,
+  16,
+  30,
+  60,
+  120,
+  300,
+  600,
+  1200,
+  1800,
+  ...Array<number>(23).fill(3600),
+];
+export function mailRetrySchedule(env: Pick<Env, 'MAIL_RETRY_SCHEDULE'>): number[] {
+  const raw = env.MAIL_RETRY_SCHEDULE?.trim();
+  return raw ? raw.split(',').map((s) => Number(s.trim())) : DEFAULT_MAIL_RETRY_SCHEDULE;
+}
+
+/** A comma-separated schedule of delays, each a positive whole number of seconds. */
+function IsPositiveSchedule(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPositiveSchedule',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          value.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0),
+        defaultMessage: () => 'every delay must be a whole number of seconds, at least 1',
+      },
+    });
+}
+
 /**
  * Every setting the API reads, with its development default. Validated once at start:
  * a bad value stops the process with a message naming the variable.
@@ -169,8 +205,37 @@ export class Env {
   @IsString()
   MAIL_DIR: string = '.data/mail';
 
+  /**
+   * Seconds before each retry of an email that could not be sent, comma-separated (each
+   * ±20 % jitter); attempts = retries + 1, then the email is marked failed. The default
+   * doubles from 2 s to 30 min, then hourly: about 24 h in all.
+   */
+  @IsOptional()
+  @Matches(/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/, {
+    message: 'MAIL_RETRY_SCHEDULE must be a comma list of whole seconds, e.g. 2,4,8',
+  })
+  @IsPositiveSchedule()
+  MAIL_RETRY_SCHEDULE?: string;
+  /**
+   * The prefix of the mail job queues. Instances that share a database and send through
+   * the same mail server use one prefix (the tests give each file its own).
+   */
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, {
+    message: 'MAIL_QUEUE must be lower-case letters, digits, - or _',
+  })
+  MAIL_QUEUE: string = 'mail';
+  /**
+   * Emails of one kind per recipient within MAIL_THROTTLE_TTL_SECONDS: password resets per
+   * address, resends per invite (429 beyond).
+   */
+  @IsInt()
+  @Min(1)
+  MAIL_THROTTLE_LIMIT: number = 5;
+  @IsInt()
+  @Min(1)
+  MAIL_THROTTLE_TTL_SECONDS: number = 3600;
   /** The front end's base URL, used in links sent by email. */
-  @IsUrl({ require_tld: false })
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   APP_URL: string = 'http://localhost:3000';
 
   @IsInt()
@@ -302,21 +367,6 @@ export class Env {
 /** WEBHOOK_RETRY_SCHEDULE as delays in seconds. */
 export function retryScheduleOf(env: Pick<Env, 'WEBHOOK_RETRY_SCHEDULE'>): number[] {
   return env.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim()));
-}
-
-function IsPositiveSchedule(): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isPositiveSchedule',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' &&
-          value.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0),
-        defaultMessage: () => 'WEBHOOK_RETRY_SCHEDULE delays must be positive',
-      },
-    });
 }
 
 export function validateEnv(raw: Record<string, unknown>): Env {

@@ -41,6 +41,9 @@ export class JobRunner {
   /** pg-boss's statements in flight (it completes jobs without awaiting them). */
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping?: Promise<void>;
+  private stopRequested = false;
+  /** Handlers running now (a fetch on the wire when the stop began may still start one). */
+  private readonly running = new Set<Promise<void>>();
   started = false;
 
   constructor(
@@ -124,6 +127,19 @@ export class JobRunner {
    * that exists costs no DDL at all.
    */
   private async ensureQueues(queues: QueueSettings[]): Promise<void> {
+    // Creating a queue attaches a partition to pgboss.job: that DDL can deadlock with
+    // another instance's job traffic (not only with its queue creation), so it is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOrAlignQueues(queues);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
+    }
+  }
+
+  private async createOrAlignQueues(queues: QueueSettings[]): Promise<void> {
     await this.inTransaction(async (db) => {
       await db.executeSql(`SELECT pg_advisory_xact_lock(hashtext('worklane.jobs.queues'))`, []);
       const { rows } = await db.executeSql(
@@ -191,7 +207,19 @@ export class JobRunner {
     for (const id of this.workerIds.get(name) ?? []) this.boss?.notifyWorker(id);
   }
 
-  private async run(task: Task, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
+  private run(task: Task, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
+    // A worker that found a job looks for the next one at once instead of sleeping a poll
+    // interval: a backlog (a burst of emails) drains at the handlers' pace, not one job
+    // per JOBS_POLL_INTERVAL_MS. An empty queue costs one extra fetch.
+    if (!this.stopRequested) this.wake(task.name);
+    const running = this.runJob(task, job);
+    this.running.add(running);
+    const settle = () => this.running.delete(running);
+    running.then(settle, settle);
+    return running;
+  }
+
+  private async runJob(task: Task, job: PgBoss.JobWithMetadata<Envelope>): Promise<void> {
     const scheduled = task.options.retrySchedule;
     const attempt = scheduled ? (job.data.attempt ?? 1) : job.retryCount + 1;
     const maxAttempts = scheduled ? scheduled.length + 1 : job.retryLimit + 1;
@@ -271,6 +299,7 @@ export class JobRunner {
    * instance retries them; the pool closes once the last statement has answered.
    */
   stop(): Promise<void> {
+    this.stopRequested = true;
     return (this.stopping ??= (async () => {
       if (this.boss && this.started) {
         const grace = setTimeout(() => this.abort.abort(), this.shutdownMs);
@@ -286,8 +315,12 @@ export class JobRunner {
         }
       }
       this.started = false;
-      // A job that finished just before the stop has its completion still on the wire.
-      await Promise.allSettled([...this.inFlight]);
+      // A job that finished just before the stop has its completion still on the wire, and
+      // a fetch that was may still hand a job to a handler: wait until both are quiet.
+      while (this.inFlight.size > 0 || this.running.size > 0) {
+        await Promise.allSettled([...this.inFlight, ...this.running]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await this.pool?.end();
     })());
   }

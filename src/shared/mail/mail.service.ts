@@ -1,50 +1,42 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createTransport, Transporter } from 'nodemailer';
 import { Env } from '../config/env';
-import { DomainError } from '../http/domain-error';
 
 export interface MailMessage {
   to: string;
   subject: string;
   text: string;
   html: string;
-  /** Logged when mail goes to the folder instead of SMTP (development): e.g. the link. */
-  preview?: string;
-}
-
-export class MailUnavailable extends DomainError {
-  constructor() {
-    super(
-      'mail_unavailable',
-      'service_unavailable',
-      'The email could not be sent; nothing was changed. Try again later.',
-    );
-  }
 }
 
 /**
- * Sends mail over SMTP (SMTP_URL), or — without it — writes each message as an `.eml`
- * file to MAIL_DIR and logs it, so that invites work end to end on a bare machine.
+ * The transport: SMTP (SMTP_URL), or — without it — each message written as an `.eml`
+ * file to MAIL_DIR and logged, so that mail works end to end on a bare machine. Requests
+ * never call it: MailQueue's job does, after the change that caused the email committed.
  */
 @Injectable()
-export class MailService {
+export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
   private readonly transport: Transporter;
   private readonly from: string;
   private readonly dir?: string;
+  private readonly production: boolean;
 
   constructor(config: ConfigService<Env, true>) {
     this.from = config.get('MAIL_FROM', { infer: true });
+    this.production = config.get('NODE_ENV', { infer: true }) === 'production';
     const smtpUrl = config.get('SMTP_URL', { infer: true });
     if (smtpUrl) {
-      this.transport = createTransport(smtpUrl, {
+      // Pooled: a burst of emails reuses connections instead of a handshake per message.
+      const url = new URL(smtpUrl);
+      if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+      this.transport = createTransport(url.toString(), {
         connectionTimeout: 5000,
         greetingTimeout: 5000,
-        socketTimeout: 10000,
+        socketTimeout: 30000,
       });
     } else {
       this.dir = resolve(config.get('MAIL_DIR', { infer: true }));
@@ -52,22 +44,32 @@ export class MailService {
     }
   }
 
-  /** Sends or throws MailUnavailable (503), so the caller's transaction rolls back. */
-  async send(message: MailMessage): Promise<void> {
-    try {
-      const { preview, ...mail } = message;
-      const info = await this.transport.sendMail({ from: this.from, ...mail });
-      if (this.dir) {
-        await mkdir(this.dir, { recursive: true });
-        const file = join(this.dir, `${Date.now()}-${randomBytes(4).toString('hex')}.eml`);
-        await writeFile(file, (info as unknown as { message: Buffer }).message);
-        this.logger.log(
-          `mail to ${message.to} written to ${file}${preview ? ` — ${preview}` : ''}`,
-        );
-      }
-    } catch (error) {
-      this.logger.error(`mail to ${message.to} failed: ${String(error)}`);
-      throw new MailUnavailable();
+  /** After the job runner stopped (before the pool closes): idle SMTP connections go. */
+  onApplicationShutdown(): void {
+    this.transport.close();
+  }
+
+  /**
+   * Sends one message, or throws (the job retries). `id` becomes its Message-ID, so a
+   * message a crash made us send twice is recognisable as one.
+   */
+  async deliver(id: string, message: MailMessage): Promise<void> {
+    const info = await this.transport.sendMail({
+      from: this.from,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      messageId: `<${id}@worklane>`,
+    });
+    if (this.dir) {
+      await mkdir(this.dir, { recursive: true });
+      const file = join(this.dir, `${Date.now()}-${id}.eml`);
+      await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
+      // The link may carry a token: shown in development only.
+      const link = /https?:\/\/\S+/.exec(message.text)?.[0];
+      const shown = link && !this.production ? ` — ${link}` : '';
+      this.logger.log(`mail ${id} to ${message.to} written to ${file}${shown}`);
     }
   }
 }
