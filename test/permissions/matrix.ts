@@ -80,6 +80,28 @@ export const MATRIX: MatrixRow[] = [
     expect: PUBLIC(204),
   },
   {
+    route: 'POST /api/v1/auth/password/forgot',
+    request: async (ctx) => ({
+      path: api('/auth/password/forgot'),
+      body: { email: (await ctx.freshUser()).email },
+    }),
+    expect: PUBLIC(202),
+  },
+  {
+    // Public (never 401); a token nobody was sent → 400. Real tokens: test/auth, test/mail-delivery.
+    route: 'POST /api/v1/auth/password/reset',
+    request: () => ({
+      path: api('/auth/password/reset'),
+      body: { token: 'x'.repeat(43), newPassword: 'another horse battery' },
+    }),
+    expect: PUBLIC(400),
+  },
+  {
+    route: 'POST /api/v1/auth/verify-email',
+    request: () => ({ path: api('/auth/verify-email'), body: { token: 'x'.repeat(43) } }),
+    expect: PUBLIC(400),
+  },
+  {
     // Ends every session of the caller: signed in again after the cell.
     route: 'POST /api/v1/auth/logout-all',
     request: (ctx, caller) => ({
@@ -208,6 +230,19 @@ export const MATRIX: MatrixRow[] = [
     },
     sideEffect: tenantState,
     expect: tenant(MANAGERS(204)),
+  },
+  {
+    route: 'POST /api/v1/orgs/{orgId}/invites/{inviteId}/resend',
+    request: async (ctx) => {
+      const res = await ctx.t
+        .http()
+        .post(org(ctx, '/invites'))
+        .set(ctx.w.owner.auth)
+        .send({ email: uniqueEmail('resend'), role: 'member' });
+      return { path: org(ctx, `/invites/${res.body.id}/resend`) };
+    },
+    sideEffect: tenantState,
+    expect: tenant(MANAGERS(200)),
   },
   {
     // A code of a fresh org: its members already belong (409); anyone else joins.
