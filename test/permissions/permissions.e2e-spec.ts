@@ -2,7 +2,15 @@ import { DiscoveryModule } from '@nestjs/core';
 import { createTestApp, TestApp } from '../helpers/app';
 import { declaredRoutes } from '../helpers/routes';
 import { MATRIX } from './matrix';
-import { buildContext, CellResult, Ctx, formatTable, MatrixRow, runCell, runMatrix } from './runner';
+import {
+  buildContext,
+  CellResult,
+  Ctx,
+  formatTable,
+  MatrixRow,
+  runCell,
+  runMatrix,
+} from './runner';
 
 /**
  * The permission matrix (matrix.ts) against the real app: every route × caller answers the
