@@ -2,16 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { UnitOfWork } from '../src/shared/database/unit-of-work';
 import { createTestApp, TestApp } from './helpers/app';
-import { expectOutcome, expectProblem, expectStatus } from './helpers/problems';
-import {
-  addMember,
-  ALL_CALLERS,
-  authOf,
-  createOrgWorld,
-  OrgWorld,
-  Role,
-  roleMatrix,
-} from './helpers/orgs';
+import { expectProblem, expectStatus } from './helpers/problems';
+import { addMember, createOrgWorld, OrgWorld, Role } from './helpers/orgs';
 import { SmtpCapture, startSmtpCapture, tokenFrom } from './helpers/smtp';
 import { registerUser, SignedInUser, uniqueEmail } from './helpers/users';
 
@@ -159,35 +151,29 @@ describe('audit log', () => {
     return { id: res.body.id as string, token: tokenFrom(mail), requestId };
   }
 
-  // ---- permission matrix ----------------------------------------------------------------
+  // Who may read it: test/permissions (the permission matrix).
 
   describe('GET /orgs/:orgId/audit-log', () => {
-    const EXPECTED = roleMatrix({ owner: 200, admin: 200, member: 403, viewer: 403 });
-
-    it.each(ALL_CALLERS)('permission matrix: %s', async (caller) => {
+    it.each(['owner', 'admin'] as const)('answers %s every entry in full', async (caller) => {
       const res = await t
         .http()
         .get(`${API}/orgs/${world.orgId}/audit-log`)
-        .set(authOf(world, caller));
-      const status = EXPECTED[caller];
-      if (expectOutcome(res, status)) {
-        expect(Object.keys(res.body).sort()).toEqual(['data', 'nextCursor']);
-        expect(res.body.data.length).toBeGreaterThan(0);
-        for (const e of res.body.data) {
-          expect(e).toEqual({
-            id: expect.any(String),
-            orgId: world.orgId,
-            actorId: expect.any(String),
-            action: expect.any(String),
-            targetType: expect.any(String),
-            targetId: expect.any(String),
-            metadata: expect.any(Object),
-            requestId: expect.any(String),
-            createdAt: expect.any(String),
-          });
-        }
-      } else {
-        expect(res.body.data).toBeUndefined();
+        .set(world[caller].auth);
+      expectStatus(res, 200);
+      expect(Object.keys(res.body).sort()).toEqual(['data', 'nextCursor']);
+      expect(res.body.data.length).toBeGreaterThan(0);
+      for (const e of res.body.data) {
+        expect(e).toEqual({
+          id: expect.any(String),
+          orgId: world.orgId,
+          actorId: expect.any(String),
+          action: expect.any(String),
+          targetType: expect.any(String),
+          targetId: expect.any(String),
+          metadata: expect.any(Object),
+          requestId: expect.any(String),
+          createdAt: expect.any(String),
+        });
       }
     });
   });
