@@ -7,6 +7,7 @@
 export const WEBHOOK_EVENT_TYPES = [
   'invite.accepted',
   'invite.created',
+  'invite.resent',
   'invite.revoked',
   'member.joined',
   'member.left',
