@@ -64,36 +64,8 @@ export async function createOrgWorld(t: TestApp): Promise<OrgWorld> {
   };
 }
 
-/** The callers of a permission matrix row, by name. `anonymous` sends no token. */
+/** The callers of the world, by name. `anonymous` sends no token. */
 export type Caller = Role | 'outsider' | 'stranger' | 'anonymous';
-export const ALL_CALLERS: Caller[] = [
-  'owner',
-  'admin',
-  'member',
-  'viewer',
-  'outsider',
-  'stranger',
-  'anonymous',
-];
-
-export function authOf(world: OrgWorld, caller: Caller): Record<string, string> {
-  return caller === 'anonymous' ? {} : world[caller].auth;
-}
-
-/**
- * The statuses of a permission matrix from those of the four roles: a signed-in user who is
- * not a member (outsider, stranger) gets 404, an anonymous caller 401.
- */
-export function roleMatrix(roles: Record<Role, number>): Record<Caller, number> {
-  return { ...roles, outsider: 404, stranger: 404, anonymous: 401 };
-}
-
-/** `it.each` rows of a matrix: every caller with the status it expects. */
-export function matrixRows(
-  expected: Record<Caller, number>,
-): Array<{ caller: Caller; status: number }> {
-  return ALL_CALLERS.map((caller) => ({ caller, status: expected[caller] }));
-}
 
 /** `GET /orgs/:orgId` as `user`. */
 export function getOrg(t: TestApp, orgId: string, user: SignedInUser) {

@@ -30,16 +30,3 @@ export function fieldsOf(res: Response): string[] {
     ...new Set<string>((res.body.errors ?? []).map((e: { field: string }) => e.field)),
   ].sort();
 }
-
-/**
- * The status check of a permission-matrix row: a success (2xx) as `expectStatus`, anything
- * else as `expectProblem`. Answers whether the row is a success, for the checks that follow.
- */
-export function expectOutcome(res: Response, expected: number): boolean {
-  if (expected < 300) {
-    expectStatus(res, expected);
-    return true;
-  }
-  expectProblem(res, expected);
-  return false;
-}

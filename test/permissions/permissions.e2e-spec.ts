@@ -8,6 +8,7 @@ import {
   Ctx,
   formatTable,
   MatrixRow,
+  refusalProblem,
   runCell,
   runMatrix,
 } from './runner';
@@ -51,6 +52,22 @@ describe('the permission matrix', () => {
       actual: 403,
       problem: 'refused, but changed state',
     });
+  });
+
+  it('notices a refusal that is not a bare problem document', () => {
+    const problem = 'application/problem+json; charset=utf-8';
+    expect(refusalProblem({ status: 403, contentType: problem, body: { status: 403 } })).toBe(
+      undefined,
+    );
+    expect(refusalProblem({ status: 403, contentType: 'application/json', body: {} })).toMatch(
+      /not problem\+json/,
+    );
+    expect(refusalProblem({ status: 404, contentType: problem, body: { status: 403 } })).toMatch(
+      /status 403/,
+    );
+    expect(
+      refusalProblem({ status: 404, contentType: problem, body: { status: 404, id: 'x' } }),
+    ).toMatch(/carries id/);
   });
 
   it('answers every cell as the matrix says, and refused writes change nothing', async () => {

@@ -279,7 +279,30 @@ export interface CellResult {
   problem?: string;
 }
 
-async function send(ctx: Ctx, row: MatrixRow, req: MatrixRequest, caller: Caller) {
+/** What a cell answered: its status and, but for a stream, its content type and body. */
+export interface Answer {
+  status: number;
+  contentType?: string;
+  body?: unknown;
+}
+
+/**
+ * Why a refused answer is not a bare problem document (RFC 9457 with this status, and none
+ * of the resource's own fields), or undefined when it is. The suites' own matrices checked
+ * this per route; the runner checks it for every refused cell.
+ */
+export function refusalProblem(answer: Answer): string | undefined {
+  if (answer.contentType === undefined) return undefined;
+  if (!/application\/problem\+json/.test(answer.contentType))
+    return `refused as ${answer.contentType || 'no content type'}, not problem+json`;
+  const body = (answer.body ?? {}) as Record<string, unknown>;
+  if (body.status !== answer.status) return `refused, but the problem says status ${body.status}`;
+  const leaked = ['id', 'data', 'secret', 'token'].filter((k) => k in body);
+  if (leaked.length) return `refused, but the answer carries ${leaked.join(', ')}`;
+  return undefined;
+}
+
+async function send(ctx: Ctx, row: MatrixRow, req: MatrixRequest, caller: Caller): Promise<Answer> {
   const [method] = row.route.split(' ') as [string];
   const user = ctx.userOf(caller);
   const headers = { ...(req.auth ?? user?.auth ?? {}), ...(req.headers ?? {}) };
@@ -289,11 +312,12 @@ async function send(ctx: Ctx, row: MatrixRow, req: MatrixRequest, caller: Caller
   if (req.stream) {
     const stream = await openStream(`${ctx.base}${req.path}${qs}`, headers);
     stream.close();
-    return stream.status;
+    return { status: stream.status };
   }
   let test = ctx.t.http()[method.toLowerCase() as 'get'](`${req.path}${qs}`).set(headers);
   if (req.body !== undefined) test = test.send(req.body as object);
-  return (await test).status;
+  const res = await test;
+  return { status: res.status, contentType: res.headers['content-type'] ?? '', body: res.body };
 }
 
 export async function runCell(ctx: Ctx, row: MatrixRow, caller: Caller): Promise<CellResult> {
@@ -302,9 +326,11 @@ export async function runCell(ctx: Ctx, row: MatrixRow, caller: Caller): Promise
   try {
     const req = await row.request(ctx, caller);
     const before = row.sideEffect ? await row.sideEffect(ctx, req, caller) : undefined;
-    const status = await send(ctx, row, req, caller);
+    const answer = await send(ctx, row, req, caller);
+    const status = answer.status;
     cell.actual = status;
     if (status !== expected) cell.problem = `answered ${status}, expected ${expected}`;
+    else if (status >= 400 && refusalProblem(answer)) cell.problem = refusalProblem(answer);
     else if (row.sideEffect && status >= 400) {
       const after = await row.sideEffect(ctx, req, caller);
       if (!isDeepStrictEqual(before, after)) cell.problem = 'refused, but changed state';
