@@ -106,7 +106,9 @@ async function main(): Promise<void> {
   const build = buildIfStale();
   if (build.warning) console.error(build.warning);
   const target = await prepareTarget();
-  const api = await startApi(target);
+  // Development mode: production refuses a loopback webhook target (SSRF rules), and the
+  // receiver here is on loopback. Logs stay at warn, as in the other benchmarks.
+  const api = await startApi(target, { NODE_ENV: 'development', LOG_FORMAT: 'json' });
   const anonymous: Client = { base: `${api.base}/api/v1` };
   const email = `live-${Date.now()}@bench.test`;
   const { accessToken } = await postJson<{ accessToken: string }>(anonymous, '/auth/register', {

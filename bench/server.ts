@@ -170,7 +170,10 @@ async function closeFetchConnections(): Promise<void> {
   await dispatcher?.destroy?.().catch(() => undefined);
 }
 
-export async function startApi(target: Target): Promise<Api> {
+export async function startApi(
+  target: Target,
+  overrides: Record<string, string> = {},
+): Promise<Api> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the caller's configuration leaks in: the child's cwd is the scratch folder
@@ -186,6 +189,8 @@ export async function startApi(target: Target): Promise<Api> {
     LOG_LEVEL: 'warn',
     BCRYPT_COST: '4',
     AUTH_THROTTLE_LIMIT: '1000000',
+    WRITE_LIMIT_PER_USER: '1000000000',
+    WRITE_LIMIT_PER_ORG: '1000000000',
     INVITE_THROTTLE_LIMIT: '1000000',
     ACCESS_TOKEN_TTL_SECONDS: '3600',
     MAIL_DIR: join(target.workDir, 'mail'),
@@ -193,6 +198,7 @@ export async function startApi(target: Target): Promise<Api> {
     ...(target.databaseUrl
       ? { DATABASE_URL: target.databaseUrl }
       : { EMBEDDED_DB_DIR: target.embeddedDir! }),
+    ...overrides,
   });
 
   const started = Date.now();
