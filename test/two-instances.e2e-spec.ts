@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { AddressInfo, connect } from 'node:net';
 import { api, createTestApp, listenOnLoopback, TestApp } from './helpers/app';
 import { createOrg } from './helpers/orgs';
 import { expectProblem, expectStatus } from './helpers/problems';
@@ -9,7 +10,8 @@ import { createProject } from './helpers/work';
 
 /**
  * Two API instances on one server database (and one Redis), requests alternating between
- * them: everything a client relies on behaves as with one instance. Server only (the
+ * them: everything a client relies on behaves as with one instance — idempotent replays,
+ * session ends, the event stream, webhook deliveries (each sent once) and write limits. Server only (the
  * embedded database is one process).
  */
 const onServer = process.env.WORKLANE_TEST_SERVER_URL ? describe : describe.skip;
@@ -38,6 +40,8 @@ onServer('two instances behave as one', () => {
     redis = await redisAnswers();
     if (!redis) console.warn('[two-instances] no Redis: the shared write budget is not checked');
     const env: Record<string, string> = {
+      // A queue of this file's own: other files' apps work the default one on this database.
+      WEBHOOK_QUEUE: `webhooks.two-${randomBytes(4).toString('hex')}`,
       WRITE_LIMIT_PER_USER: '40',
       WRITE_LIMIT_WINDOW_SECONDS: '60',
       ...(redis
@@ -102,6 +106,45 @@ onServer('two instances behave as one', () => {
       await stream.waitFor((s) => s.messages.some((m) => m.json?.target?.id === made.body.id));
     } finally {
       stream.close();
+    }
+  });
+
+  it('sends each webhook delivery once while both instances run workers', async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received.push(String(req.headers['webhook-id']));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const hook = await a
+        .http()
+        .post(api(`/orgs/${orgId}/webhooks`))
+        .set(user.auth)
+        .send({ url: `http://127.0.0.1:${port}/hook`, events: ['task.created'] });
+      expectStatus(hook, 201);
+      for (let i = 0; i < 10; i++) {
+        expectStatus(
+          await (i % 2 ? a : b)
+            .http()
+            .post(tasks())
+            .set(user.auth)
+            .send({ title: `hooked ${i}` }),
+          201,
+        );
+      }
+      const deadline = Date.now() + 20_000;
+      while (received.length < 10 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1000)); // time enough for a double to show
+      expect(received).toHaveLength(10);
+      expect(new Set(received).size).toBe(10);
+    } finally {
+      receiver.close();
     }
   });
 
