@@ -7,7 +7,7 @@ import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { DomainEvent } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
-import { LoggedEvent } from '../shared/events/event-log.repository';
+import { asLogged } from '../shared/events/event-log.repository';
 import { eventData } from '../shared/events/event-message';
 import { NotFound } from '../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
@@ -38,22 +38,10 @@ export interface DeliverJob {
  * event stream shows it (`eventData`).
  */
 export function deliveryBody(event: DomainEvent): string {
-  const logged: LoggedEvent = {
-    orgId: event.orgId!,
-    position: event.position!,
-    type: event.type,
-    actorId: event.actorId,
-    payload: {
-      target: event.target,
-      ...(event.resource ? { resource: event.resource } : {}),
-      ...event.payload,
-    },
-    occurredAt: event.occurredAt,
-  };
   return JSON.stringify({
     type: event.type,
     timestamp: event.occurredAt.toISOString(),
-    data: eventData(logged),
+    data: eventData(asLogged(event)),
   });
 }
 

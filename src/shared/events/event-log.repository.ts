@@ -20,6 +20,27 @@ export interface LoggedEvent {
   occurredAt: Date;
 }
 
+/** What the log keeps of an event: its target, the resource if any, and its own payload. */
+export function loggedPayload(event: DomainEvent): LoggedEvent['payload'] {
+  return {
+    target: event.target,
+    ...(event.resource ? { resource: event.resource } : {}),
+    ...event.payload,
+  };
+}
+
+/** A published event (its position set by the append) as the log holds it. */
+export function asLogged(event: DomainEvent): LoggedEvent {
+  return {
+    orgId: event.orgId!,
+    position: event.position!,
+    type: event.type,
+    actorId: event.actorId,
+    payload: loggedPayload(event),
+    occurredAt: event.occurredAt,
+  };
+}
+
 /**
  * Appends events to an org's log: takes the next positions from the org's head (its row
  * stays locked until the transaction ends, so positions are handed out in commit order),
@@ -57,11 +78,7 @@ export class EventLogRepository {
     const batch = events.map((event) => ({
       type: event.type,
       actorId: event.actorId,
-      payload: {
-        target: event.target,
-        ...(event.resource ? { resource: event.resource } : {}),
-        ...event.payload,
-      },
+      payload: loggedPayload(event),
       occurredAt: event.occurredAt,
     }));
     const row = await one<{ last: string }>(em, APPEND_SQL, [
