@@ -25,6 +25,15 @@ export class OrganizationsMembershipDirectory implements MembershipDirectory {
     return this.repo.callerRole(em, orgId, userId, sessionId, options);
   }
 
+  callerMembershipRead(
+    orgId: string,
+    userId: string,
+    sessionId: string,
+    options: { lockOrg: boolean },
+  ) {
+    return this.repo.callerRoleRead(orgId, userId, sessionId, options);
+  }
+
   async listForUser(em: EntityManager, userId: string) {
     const orgs = await this.repo.listForUser(em, userId, 1000, null);
     return orgs.map((o) => ({ orgId: o.id, orgName: o.name, role: o.role, joinedAt: o.joinedAt }));

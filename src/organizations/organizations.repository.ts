@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
-import { one, rows } from '../shared/database/sql';
+import { one, rows, uuidLiteral } from '../shared/database/sql';
+import type { OpeningRead } from '../shared/database/transaction';
 
 export interface OrgRow {
   id: string;
@@ -34,13 +35,28 @@ const MEMBER_COLUMNS = `m.user_id AS "userId", u.name, u.email, m.role, m.create
  * Organizations and memberships. Every tenant query names its org (`org_id = $1`) even
  * though row-level security would also confine it: two locks on one door.
  */
-const CALLER_ROLE = `SELECT session_is_live($2, $3) AS live,
-       (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`;
-
-const CALLER_ROLE_LOCKING_ORG = `WITH org AS (SELECT id FROM organizations WHERE id = $1 FOR KEY SHARE)
-SELECT session_is_live($2, $3) AS live,
+/**
+ * The membership guard's statement: the caller's role and whether their session is live,
+ * optionally taking the org row first. Written once over placeholders or inlined literals.
+ */
+function callerRoleSql(org: string, user: string, session: string, lockOrg: boolean): string {
+  return lockOrg
+    ? `WITH org AS (SELECT id FROM organizations WHERE id = ${org} FOR KEY SHARE)
+SELECT session_is_live(${user}, ${session}) AS live,
        (SELECT m.role FROM memberships m JOIN org ON org.id = m.org_id
-         WHERE m.org_id = $1 AND m.user_id = $2) AS role`;
+         WHERE m.org_id = ${org} AND m.user_id = ${user}) AS role`
+    : `SELECT session_is_live(${user}, ${session}) AS live,
+       (SELECT role FROM memberships WHERE org_id = ${org} AND user_id = ${user}) AS role`;
+}
+
+const CALLER_ROLE = callerRoleSql('$1', '$2', '$3', false);
+const CALLER_ROLE_LOCKING_ORG = callerRoleSql('$1', '$2', '$3', true);
+
+type CallerRole = { role: OrgRole | null; sessionLive: boolean };
+
+function callerRoleOf(row: { role?: unknown; live?: unknown } | undefined): CallerRole {
+  return { role: (row?.role as OrgRole | null) ?? null, sessionLive: row?.live === true };
+}
 
 @Injectable()
 export class OrganizationsRepository {
@@ -156,13 +172,26 @@ export class OrganizationsRepository {
     userId: string,
     sessionId: string,
     { lockOrg }: { lockOrg: boolean },
-  ): Promise<{ role: OrgRole | null; sessionLive: boolean }> {
+  ): Promise<CallerRole> {
     const row = await one<{ role: OrgRole | null; live: boolean }>(
       em,
       lockOrg ? CALLER_ROLE_LOCKING_ORG : CALLER_ROLE,
       [orgId, userId, sessionId],
     );
-    return { role: row?.role ?? null, sessionLive: row?.live === true };
+    return callerRoleOf(row);
+  }
+
+  /** `callerRole` as a read for a transaction's opening batch (values inlined, checked). */
+  callerRoleRead(
+    orgId: string,
+    userId: string,
+    sessionId: string,
+    { lockOrg }: { lockOrg: boolean },
+  ): OpeningRead<CallerRole> {
+    return {
+      sql: callerRoleSql(uuidLiteral(orgId), uuidLiteral(userId), uuidLiteral(sessionId), lockOrg),
+      read: (found) => callerRoleOf(found[0]),
+    };
   }
 
   /**

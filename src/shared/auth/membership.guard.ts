@@ -52,22 +52,18 @@ export class MembershipGuard implements CanActivate {
 
     // From here on the request pipeline ends the transaction: the interceptor commits,
     // the problem filter rolls back (also when this guard throws).
-    state.transaction = await this.uow.begin({
-      role: 'worklane_app',
-      orgId,
-      userId: state.user.id,
-    });
+    // The lookup rides in the opening batch with BEGIN and the settings: one round trip.
     // The session check rides on the membership query: revocation bites at once, for free.
     // A write also takes a key-share lock on the org row there, held until the request
     // ends: every writer takes the org first, so an org deletion waits for it or wins
     // (then: 404). Reads lock nothing: they see a snapshot and block no deletion.
-    const { role, sessionLive } = await this.directory.callerMembership(
-      state.transaction.manager,
-      orgId,
-      state.user.id,
-      state.user.sessionId,
-      { lockOrg: !READ_METHODS.has(request.method) },
+    const [transaction, { role, sessionLive }] = await this.uow.beginWith(
+      { role: 'worklane_app', orgId, userId: state.user.id },
+      this.directory.callerMembershipRead(orgId, state.user.id, state.user.sessionId, {
+        lockOrg: !READ_METHODS.has(request.method),
+      }),
     );
+    state.transaction = transaction;
     if (!sessionLive) throw new Unauthenticated('The session has ended. Sign in again.');
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };

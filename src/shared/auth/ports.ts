@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OrgRole } from '../database/request-context';
+import type { OpeningRead } from '../database/transaction';
 
 /**
  * Ports the kernel and `accounts` need from the tenant modules. The kernel imports no
@@ -22,6 +23,16 @@ export interface MembershipDirectory {
     sessionId: string,
     options: { lockOrg: boolean },
   ): Promise<{ role: OrgRole | null; sessionLive: boolean }>;
+  /**
+   * `callerMembership` as a read that rides in the request transaction's opening batch
+   * (BEGIN, settings and this read in one round trip).
+   */
+  callerMembershipRead(
+    orgId: string,
+    userId: string,
+    sessionId: string,
+    options: { lockOrg: boolean },
+  ): OpeningRead<{ role: OrgRole | null; sessionLive: boolean }>;
   /**
    * A user's own memberships across orgs; runs in a transaction with no org set, where the
    * `own_memberships` policies let a user see their own rows.

@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { isUuid } from '../uuid';
 
 /**
  * Runs SQL and answers its rows. TypeORM's `query()` answers `[rows, rowCount]` for
@@ -32,4 +33,13 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const code = e?.driverError?.code ?? e?.code;
   const name = e?.driverError?.constraint ?? e?.constraint;
   return code === '23505' && (!constraint || name === constraint);
+}
+
+/**
+ * A uuid as an SQL literal, for the few statements that cannot bind parameters (the
+ * simple-protocol opening batch). Anything but a uuid is a programming error.
+ */
+export function uuidLiteral(value: string): string {
+  if (!isUuid(value)) throw new Error(`refusing to inline ${JSON.stringify(value)} as a uuid`);
+  return `'${value}'::uuid`;
 }

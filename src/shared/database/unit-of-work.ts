@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { RequestContext } from './request-context';
-import { Transaction, TransactionScope } from './transaction';
+import { OpeningRead, Transaction, TransactionScope } from './transaction';
 
 /**
  * Every database access runs in a transaction that carries the caller's tenant:
@@ -73,6 +73,13 @@ export class UnitOfWork {
   /** Starts a transaction the caller must end (the request pipeline does, for guards). */
   begin(scope: TransactionScope): Promise<Transaction> {
     return Transaction.begin(this.dataSource.createQueryRunner(), scope);
+  }
+
+  /** `begin`, with `read` answered in the same round trip as BEGIN and the settings. */
+  beginWith<T>(scope: TransactionScope, read: OpeningRead<T>): Promise<[Transaction, T]> {
+    return Transaction.beginWith(this.dataSource.createQueryRunner(), scope, read) as Promise<
+      [Transaction, T]
+    >;
   }
 
   /** Registers work to run after the current transaction commits (or now, if none). */
