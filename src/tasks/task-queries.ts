@@ -127,13 +127,8 @@ export function exportQuery(orgId: string, filter: TaskFilter): { sql: string; p
 }
 
 /** The dashboard's SQL; parameters: org id, project id or null. */
-export const STATS_SQL = `SELECT GROUPING(assignee_id) = 1 AS total_row, assignee_id,
-              count(*)::int AS total,
-              count(*) FILTER (WHERE status = 'todo')::int AS todo,
-              count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
-              count(*) FILTER (WHERE status = 'done')::int AS done,
-              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
-              count(*) FILTER (WHERE status <> 'done' AND due_date < current_date)::int AS overdue
+export const STATS_SQL = `SELECT assignee_id, status, count(*)::int AS n,
+              count(*) FILTER (WHERE due_date < current_date)::int AS past_due
          FROM tasks
         WHERE org_id = $1 AND ($2::uuid IS NULL OR project_id = $2::uuid)
-        GROUP BY GROUPING SETS ((), (assignee_id))`;
+        GROUP BY assignee_id, status`;

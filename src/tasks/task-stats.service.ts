@@ -4,7 +4,7 @@ import { UnitOfWork } from '../shared/database/unit-of-work';
 import { StatsResponse } from './dto/task.dto';
 import { TasksRepository } from './tasks.repository';
 
-/** The dashboard: one SQL round trip of aggregates. */
+/** The dashboard: one SQL round trip of counts per (assignee, status), summed here. */
 @Injectable()
 export class TaskStatsService {
   constructor(
@@ -15,32 +15,27 @@ export class TaskStatsService {
   async stats(projectId?: string): Promise<StatsResponse> {
     const { orgId } = RequestContext.tenant();
     const groups = await this.uow.run((em) => this.repo.stats(em, orgId, projectId));
-    const totals = groups.find((g) => g.total_row) ?? {
-      total: 0,
-      todo: 0,
-      in_progress: 0,
-      done: 0,
-      blocked: 0,
-      overdue: 0,
-    };
-    const byAssignee = groups
-      .filter((g) => !g.total_row)
-      .map((g) => ({ assigneeId: g.assignee_id, count: g.total }))
+    const byStatus = { todo: 0, in_progress: 0, done: 0, blocked: 0 };
+    const perAssignee = new Map<string | null, number>();
+    let overdue = 0;
+    for (const g of groups) {
+      byStatus[g.status] += g.n;
+      perAssignee.set(g.assignee_id, (perAssignee.get(g.assignee_id) ?? 0) + g.n);
+      if (g.status !== 'done') overdue += g.past_due;
+    }
+    const total = byStatus.todo + byStatus.in_progress + byStatus.done + byStatus.blocked;
+    const byAssignee = [...perAssignee]
+      .map(([assigneeId, count]) => ({ assigneeId, count }))
       .sort(
         (a, b) =>
           b.count - a.count || (a.assigneeId ?? '\uffff').localeCompare(b.assigneeId ?? '\uffff'),
       );
     return {
-      total: totals.total,
-      byStatus: {
-        todo: totals.todo,
-        in_progress: totals.in_progress,
-        done: totals.done,
-        blocked: totals.blocked,
-      },
-      completed: totals.done,
-      pending: totals.total - totals.done,
-      overdue: totals.overdue,
+      total,
+      byStatus,
+      completed: byStatus.done,
+      pending: total - byStatus.done,
+      overdue,
       byAssignee,
     };
   }

@@ -325,19 +325,16 @@ export class TasksRepository {
   }
 
   /**
-   * The dashboard in one statement and one pass over the org's tasks: GROUPING SETS gives
-   * the totals row (grouping = 1) and a row per assignee; no task row leaves the database.
+   * The dashboard's counts in one statement and one pass over the org's tasks, read from
+   * the covering index `tasks_org_stats_idx` alone (an index-only scan): a row per
+   * (assignee, status) with how many of them are past due; no task row leaves the database.
    */
   stats(em: EntityManager, orgId: string, projectId: string | undefined) {
     return rows<{
-      total_row: boolean;
       assignee_id: string | null;
-      total: number;
-      todo: number;
-      in_progress: number;
-      done: number;
-      blocked: number;
-      overdue: number;
+      status: TaskStatus;
+      n: number;
+      past_due: number;
     }>(em, STATS_SQL, [orgId, projectId ?? null]);
   }
 
