@@ -7,7 +7,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { Env, validateEnv } from './config/env';
-import { AppLogger, PRETTY_TRANSPORT, prettyLogs } from './logging/app-logger';
+import { AppLogger, bufferedStdout, PRETTY_TRANSPORT, prettyLogs } from './logging/app-logger';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { jwtModuleOptions } from './auth/jwt-key';
 import { JwtStrategy } from './auth/jwt.strategy';
@@ -30,14 +30,16 @@ import { WriteLimitsInterceptor } from './http/write-limits.interceptor';
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnv }),
     LoggerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) => ({
-        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-        pinoHttp: {
+      useFactory: (config: ConfigService<Env, true>) => {
+        const pretty = prettyLogs(
+          config.get('LOG_FORMAT', { infer: true }),
+          config.get('NODE_ENV'),
+        );
+        const options = {
           level: config.get('LOG_LEVEL', { infer: true }),
-          ...(prettyLogs(config.get('LOG_FORMAT', { infer: true }), config.get('NODE_ENV'))
-            ? { transport: PRETTY_TRANSPORT }
-            : {}),
-          genReqId: (req) => String(req.headers['x-request-id']),
+          ...(pretty ? { transport: PRETTY_TRANSPORT } : {}),
+          genReqId: (req: { headers: Record<string, unknown> }) =>
+            String(req.headers['x-request-id']),
           // One short line per request: what was asked, by which request id, what it got.
           // Headers are not logged (they were ~1.6 KB a line, and carry tokens).
           serializers: {
@@ -49,8 +51,12 @@ import { WriteLimitsInterceptor } from './http/write-limits.interceptor';
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           customProps: () => ({ service: 'worklane' }),
-        },
-      }),
+        };
+        return {
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          pinoHttp: pretty ? options : [options, bufferedStdout()],
+        };
+      },
     }),
     DatabaseModule,
     EventsModule,

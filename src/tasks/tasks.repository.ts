@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { lastRows, one, rows } from '../shared/database/sql';
 import { boardQuery, exportQuery, listQuery, STATS_SQL, TASK_COLUMNS } from './task-queries';
 import type { Gap } from './task-rank';
 
@@ -131,7 +131,8 @@ export class TasksRepository {
     after: [string, string] | null,
   ): Promise<Array<TaskRow & { sortKey: string }>> {
     const { sql, params } = listQuery(orgId, filter, order, limit, after);
-    return rows(em, sql, params);
+    // A page is all a list request reads: on a read it ends the transaction, COMMIT aboard.
+    return lastRows(em, sql, params);
   }
 
   /**

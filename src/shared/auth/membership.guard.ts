@@ -64,6 +64,8 @@ export class MembershipGuard implements CanActivate {
       }),
     );
     state.transaction = transaction;
+    // A read's last statement is its answer: it may carry the COMMIT (see `lastRows`).
+    transaction.mayEndWithRead = READ_METHODS.has(request.method);
     if (!sessionLive) throw new Unauthenticated('The session has ended. Sign in again.');
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { EntityManager, QueryRunner } from 'typeorm';
+import { EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
+import { inlineParameters } from './inline-parameters';
 import { isUuid } from '../uuid';
 
 export type DatabaseRole = 'worklane_app' | 'worklane_system';
@@ -29,6 +30,11 @@ export class Transaction {
   private static readonly logger = new Logger('Transaction');
   private readonly afterCommit: Array<() => Promise<void> | void> = [];
   private state: 'open' | 'committed' | 'rolled back' = 'open';
+  /**
+   * Whether the transaction may end with a read (`finishWith`): set for a read request,
+   * whose last statement is its answer, by the guard that opened it.
+   */
+  mayEndWithRead = false;
 
   private constructor(
     private readonly runner: QueryRunner,
@@ -65,7 +71,9 @@ export class Transaction {
       // The driver's own client: for a batch it answers one result per statement, which
       // TypeORM's query() would flatten away.
       const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
-      const results = (await client.query(batch)) as Array<{ rows: Array<Record<string, unknown>> }>;
+      const results = (await client.query(batch)) as Array<{
+        rows: Array<Record<string, unknown>>;
+      }>;
       markActive(runner, true);
       if (read) answer = read.read(results[2]!.rows);
     } catch (error) {
@@ -113,14 +121,52 @@ export class Transaction {
     if (this.state !== 'open') return;
     try {
       await this.runner.query('COMMIT');
-      markActive(this.runner, false);
-      this.state = 'committed';
+      this.committed();
     } catch (error) {
       await this.rollback();
       throw error;
     } finally {
       if (!this.runner.isReleased) await this.runner.release();
     }
+    await this.runAfterCommit();
+  }
+
+  /**
+   * The transaction's last statement, a read, and COMMIT in one round trip: a simple-
+   * protocol batch, so the values are inlined — as the driver itself renders them, as
+   * text of no declared type, which is exactly what it would send as bound parameters.
+   */
+  async finishWith<T>(sql: string, params: unknown[]): Promise<T[]> {
+    if (this.state !== 'open' || !this.mayEndWithRead)
+      throw new Error('finishWith: not allowed here');
+    let results: Array<{ rows: T[] }>;
+    try {
+      const client = (await this.runner.connect()) as { query(sql: string): Promise<unknown> };
+      try {
+        results = (await client.query(`${inlineParameters(sql, params)}; COMMIT`)) as Array<{
+          rows: T[];
+        }>;
+      } catch (error) {
+        // What TypeORM would have thrown, so the problem filter reads it the same way.
+        throw new QueryFailedError(sql, params, error as Error);
+      }
+      this.committed();
+    } catch (error) {
+      await this.rollback();
+      throw error;
+    } finally {
+      if (!this.runner.isReleased) await this.runner.release();
+    }
+    await this.runAfterCommit();
+    return results[0]!.rows;
+  }
+
+  private committed(): void {
+    markActive(this.runner, false);
+    this.state = 'committed';
+  }
+
+  private async runAfterCommit(): Promise<void> {
     for (const fn of this.afterCommit) {
       // The change is committed: a failing follower must not turn it into an error.
       await Promise.resolve()
