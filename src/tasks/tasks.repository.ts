@@ -303,7 +303,7 @@ export class TasksRepository {
     perColumn: number,
   ): Promise<Array<Partial<TaskRow> & { column: TaskStatus; total: number }>> {
     const { sql, params } = boardQuery(orgId, filter, perColumn);
-    return rows(em, sql, params);
+    return lastRows(em, sql, params); // all a board request reads: COMMIT aboard
   }
 
   async delete(em: EntityManager, orgId: string, taskId: string): Promise<void> {
@@ -331,7 +331,8 @@ export class TasksRepository {
    * (assignee, status) with how many of them are past due; no task row leaves the database.
    */
   stats(em: EntityManager, orgId: string, projectId: string | undefined) {
-    return rows<{
+    // All a stats request reads: COMMIT aboard.
+    return lastRows<{
       assignee_id: string | null;
       status: TaskStatus;
       n: number;
