@@ -341,21 +341,21 @@ export class TasksRepository {
   }
 
   /**
-   * Streams the filtered list through a server-side cursor, a batch at a time: memory
+   * Streams the filtered list through a server-side cursor, a batch of rows at a time: memory
    * stays flat whatever the size. Runs inside the caller's transaction.
    */
   async *stream(
     em: EntityManager,
     orgId: string,
     filter: TaskFilter,
-    batch = 500,
-  ): AsyncGenerator<TaskRow> {
+    batch = 1000,
+  ): AsyncGenerator<TaskRow[]> {
     const { sql, params } = exportQuery(orgId, filter);
     await em.query(`DECLARE task_export NO SCROLL CURSOR FOR ${sql}`, params);
     try {
       for (;;) {
         const page = await rows<TaskRow>(em, `FETCH ${batch} FROM task_export`);
-        yield* page;
+        if (page.length > 0) yield page;
         if (page.length < batch) return;
       }
     } finally {
