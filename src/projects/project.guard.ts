@@ -9,14 +9,17 @@ import {
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { isUuid, TenantRoute } from '../shared/auth/membership.guard';
+import { openedRead, PathRead, PathReadOf } from '../shared/auth/path-reads';
 import { NotFound } from '../shared/http/domain-error';
 import { requestState } from '../shared/http/request-state';
+import { findProjectStatement } from './projects.repository';
 import { Project, ProjectsService } from './projects.service';
 
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
  * 404). Loads it once, in the request's transaction and locked for writes, for the
- * handler, the task guard and the services: nobody loads it again.
+ * handler, the task guard and the services: nobody loads it again. On a read the opening
+ * batch has already loaded it (`PROJECT_READ`), in the same round trip as BEGIN.
  */
 @Injectable()
 export class ProjectGuard implements CanActivate {
@@ -31,12 +34,15 @@ export class ProjectGuard implements CanActivate {
     if (!state.transaction || !state.membership)
       throw new Error('ProjectGuard needs the membership guard before it');
     if (!isUuid(projectId)) throw new NotFound('project');
-    const project = await this.projects.resolve(
-      state.transaction.manager,
-      state.membership.orgId,
-      projectId,
-      lockFor(request),
-    );
+    const opened = openedRead<Project | undefined>(request, PROJECT_READ.name);
+    const project = opened
+      ? opened.value
+      : await this.projects.resolve(
+          state.transaction.manager,
+          state.membership.orgId,
+          projectId,
+          lockFor(request),
+        );
     if (!project) throw new NotFound('project');
     state.resolved = { ...state.resolved, project };
     return true;
@@ -53,10 +59,19 @@ function lockFor(request: FastifyRequest): 'share' | 'update' | undefined {
   return request.routeOptions.url?.endsWith(':projectId') ? 'update' : 'share';
 }
 
+/** A read request's project, loaded in its opening batch (see `PathRead`). */
+const PROJECT_READ: PathRead<Project | undefined> = {
+  name: 'project',
+  statement: ({ projectId }, orgId) =>
+    isUuid(projectId) ? findProjectStatement(orgId, projectId) : undefined,
+  read: (rows) => rows[0] as unknown as Project | undefined,
+};
+
 /** Routes under `/orgs/:orgId/projects/:projectId`: membership, then the project. */
 export function ProjectRoute() {
   return applyDecorators(
     TenantRoute(),
+    PathReadOf(PROJECT_READ),
     UseGuards(ProjectGuard),
     ApiParam({ name: 'projectId', format: 'uuid' }),
   );

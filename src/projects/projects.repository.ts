@@ -18,6 +18,15 @@ const COLUMNS = `p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p
   p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.created_at::text AS "createdKey"`;
 
 /** The only project SQL; every method names its org. */
+/** `find`'s statement, also read in a read request's opening batch (`ProjectRoute`). */
+export function findProjectStatement(orgId: string, projectId: string, lock?: 'share' | 'update') {
+  return {
+    sql: `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2
+       ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
+    params: [orgId, projectId],
+  };
+}
+
 @Injectable()
 export class ProjectsRepository {
   async insert(
@@ -41,12 +50,8 @@ export class ProjectsRepository {
     projectId: string,
     lock?: 'share' | 'update',
   ): Promise<ProjectRow | undefined> {
-    return one<ProjectRow>(
-      em,
-      `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2
-       ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
-      [orgId, projectId],
-    );
+    const { sql, params } = findProjectStatement(orgId, projectId, lock);
+    return one<ProjectRow>(em, sql, params);
   }
 
   list(

@@ -9,11 +9,12 @@ import {
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { isUuid } from '../shared/auth/membership.guard';
+import { openedRead, PathRead, PathReadOf } from '../shared/auth/path-reads';
 import { NotFound } from '../shared/http/domain-error';
 import { requestState } from '../shared/http/request-state';
 import { ProjectRoute } from '../projects/project.guard';
 import type { Project } from '../projects/projects.service';
-import { TaskRow, TasksRepository } from './tasks.repository';
+import { findTaskStatement, TaskRow, TasksRepository } from './tasks.repository';
 
 /**
  * Link 4 of the guard chain: `:taskId` must be a task of the resolved project (else 404).
@@ -34,23 +35,31 @@ export class TaskGuard implements CanActivate {
     const taskId = request.params.taskId;
     if (!isUuid(taskId)) throw new NotFound('task');
     const lock = request.method !== 'GET' && request.method !== 'HEAD';
-    const task = await this.tasks.find(
-      state.transaction.manager,
-      project.orgId,
-      project.id,
-      taskId,
-      lock,
-    );
+    const opened = openedRead<TaskRow | undefined>(request, TASK_READ.name);
+    const task = opened
+      ? opened.value
+      : await this.tasks.find(state.transaction.manager, project.orgId, project.id, taskId, lock);
     if (!task) throw new NotFound('task');
     state.resolved = { ...state.resolved, task };
     return true;
   }
 }
 
+/** A read request's task, loaded in its opening batch (see `PathRead`). */
+const TASK_READ: PathRead<TaskRow | undefined> = {
+  name: 'task',
+  statement: ({ projectId, taskId }, orgId) =>
+    isUuid(projectId) && isUuid(taskId)
+      ? findTaskStatement(orgId, projectId, taskId, false)
+      : undefined,
+  read: (rows) => rows[0] as unknown as TaskRow | undefined,
+};
+
 /** Routes under `/orgs/:orgId/projects/:projectId/tasks/:taskId`. */
 export function TaskRoute() {
   return applyDecorators(
     ProjectRoute(),
+    PathReadOf(TASK_READ),
     UseGuards(TaskGuard),
     ApiParam({ name: 'taskId', format: 'uuid' }),
   );

@@ -63,6 +63,15 @@ export type TaskChanges = Partial<
 >;
 
 /** The only task SQL; every query names its org. */
+/** `find`'s statement, also read in a read request's opening batch (`TaskRoute`). */
+export function findTaskStatement(orgId: string, projectId: string, taskId: string, lock: boolean) {
+  return {
+    sql: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
+       ${lock ? 'FOR UPDATE' : ''}`,
+    params: [orgId, projectId, taskId],
+  };
+}
+
 @Injectable()
 export class TasksRepository {
   async insert(
@@ -110,12 +119,8 @@ export class TasksRepository {
     taskId: string,
     lock: boolean,
   ): Promise<TaskRow | undefined> {
-    return one<TaskRow>(
-      em,
-      `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
-       ${lock ? 'FOR UPDATE' : ''}`,
-      [orgId, projectId, taskId],
-    );
+    const { sql, params } = findTaskStatement(orgId, projectId, taskId, lock);
+    return one<TaskRow>(em, sql, params);
   }
 
   /**

@@ -16,6 +16,7 @@ import { Forbidden, NotFound } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import { Unauthenticated } from './jwt-auth.guard';
 import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from './ports';
+import { openingPathReads, pathReadsOf } from './path-reads';
 import { IS_TENANT_ROUTE } from './public.decorator';
 import { isUuid } from '../uuid';
 
@@ -50,22 +51,34 @@ export class MembershipGuard implements CanActivate {
     if (!state.user) throw new Error('MembershipGuard needs the JWT guard before it');
     if (!isUuid(orgId)) throw new NotFound('organization');
 
-    // From here on the request pipeline ends the transaction: the interceptor commits,
-    // the problem filter rolls back (also when this guard throws).
-    // The lookup rides in the opening batch with BEGIN and the settings: one round trip.
+    // The lookup rides in the opening batch with BEGIN and the settings: one round trip;
+    // on a read, so do the path's project and task (their guards take the answers).
     // The session check rides on the membership query: revocation bites at once, for free.
     // A write also takes a key-share lock on the org row there, held until the request
     // ends: every writer takes the org first, so an org deletion waits for it or wins
     // (then: 404). Reads lock nothing: they see a snapshot and block no deletion.
-    const [transaction, { role, sessionLive }] = await this.uow.beginWith(
+    // From here on the request pipeline ends the transaction: the interceptor commits,
+    // the problem filter rolls back (also when this guard throws).
+    const read = READ_METHODS.has(request.method);
+    const pathReads = read
+      ? openingPathReads(
+          pathReadsOf([context.getClass(), context.getHandler()]),
+          request,
+          orgId,
+          state.user.id,
+        )
+      : [];
+    const [transaction, { role, sessionLive }, answers] = await this.uow.beginWith(
       { role: 'worklane_app', orgId, userId: state.user.id },
       this.directory.callerMembershipRead(orgId, state.user.id, state.user.sessionId, {
-        lockOrg: !READ_METHODS.has(request.method),
+        lockOrg: !read,
       }),
+      pathReads.map((p) => p.read),
     );
     state.transaction = transaction;
+    state.opened = Object.fromEntries(pathReads.map((p, i) => [p.name, answers[i]]));
     // A read's last statement is its answer: it may carry the COMMIT (see `lastRows`).
-    transaction.mayEndWithRead = READ_METHODS.has(request.method);
+    transaction.mayEndWithRead = read;
     if (!sessionLive) throw new Unauthenticated('The session has ended. Sign in again.');
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };

@@ -28,6 +28,8 @@ export interface RequestState {
   transaction?: Transaction;
   /** Objects the guard chain resolved (project, task), keyed by kind. */
   resolved?: Record<string, unknown>;
+  /** What the opening batch read for the guards after the first (see `PathRead`). */
+  opened?: Record<string, unknown>;
 }
 
 const storage = new AsyncLocalStorage<RequestState>();

@@ -47,41 +47,42 @@ export class Transaction {
    * closed set and ids must be uuids.
    */
   static async begin(runner: QueryRunner, scope: TransactionScope): Promise<Transaction> {
-    const [transaction] = await Transaction.beginWith(runner, scope);
+    const [transaction] = await Transaction.beginWith(runner, scope, []);
     return transaction;
   }
 
   /**
-   * BEGIN, the settings and `read` in one round trip: the membership guard's lookup goes
-   * this way, so a tenant request's first answer costs no trip of its own.
+   * BEGIN, the settings and `reads` in one round trip: the membership guard's lookup goes
+   * this way (and, on a read, the path's project and task), so a tenant request's first
+   * answers cost no trip of their own. Answers come in the order of `reads`.
    */
-  static async beginWith<T>(
+  static async beginWith(
     runner: QueryRunner,
     scope: TransactionScope,
-    read?: OpeningRead<T>,
-  ): Promise<[Transaction, T | undefined]> {
+    reads: ReadonlyArray<OpeningRead<unknown>>,
+  ): Promise<[Transaction, unknown[]]> {
     const settings = [
       ['role', scope.role],
       ['app.org_id', scope.orgId ?? ''],
       ['app.user_id', scope.userId ?? ''],
     ].map(([name, value]) => `set_config('${name}', '${checked(name!, value!)}', true)`);
-    const batch = `START TRANSACTION; SELECT ${settings.join(', ')}${read ? `; ${read.sql}` : ''}`;
-    let answer: T | undefined;
+    const batch = [`START TRANSACTION; SELECT ${settings.join(', ')}`, ...reads.map((r) => r.sql)];
+    let answers: unknown[];
     try {
       // The driver's own client: for a batch it answers one result per statement, which
       // TypeORM's query() would flatten away.
       const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
-      const results = (await client.query(batch)) as Array<{
+      const results = (await client.query(batch.join('; '))) as Array<{
         rows: Array<Record<string, unknown>>;
       }>;
       markActive(runner, true);
-      if (read) answer = read.read(results[2]!.rows);
+      answers = reads.map((read, i) => read.read(results[2 + i]!.rows));
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
       await runner.release();
       throw error;
     }
-    return [new Transaction(runner, scope), answer];
+    return [new Transaction(runner, scope), answers];
   }
 
   get manager(): EntityManager {

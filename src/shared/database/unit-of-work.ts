@@ -75,11 +75,18 @@ export class UnitOfWork {
     return Transaction.begin(this.dataSource.createQueryRunner(), scope);
   }
 
-  /** `begin`, with `read` answered in the same round trip as BEGIN and the settings. */
-  beginWith<T>(scope: TransactionScope, read: OpeningRead<T>): Promise<[Transaction, T]> {
-    return Transaction.beginWith(this.dataSource.createQueryRunner(), scope, read) as Promise<
-      [Transaction, T]
-    >;
+  /** `begin`, with `read` (and `more`) answered in the same round trip as BEGIN. */
+  async beginWith<T>(
+    scope: TransactionScope,
+    read: OpeningRead<T>,
+    more: ReadonlyArray<OpeningRead<unknown>> = [],
+  ): Promise<[Transaction, T, unknown[]]> {
+    const [transaction, [answer, ...rest]] = await Transaction.beginWith(
+      this.dataSource.createQueryRunner(),
+      scope,
+      [read, ...more],
+    );
+    return [transaction, answer as T, rest];
   }
 
   /** Registers work to run after the current transaction commits (or now, if none). */

@@ -55,13 +55,7 @@ export function encodeCursor(keys: string[]): string {
  * string of that pattern (e.g. a task's board rank).
  */
 export type CursorKey =
-  | 'timestamp'
-  | 'date'
-  | 'seq'
-  | 'rank'
-  | 'uuid'
-  | { equals: string }
-  | { matches: RegExp };
+  'timestamp' | 'date' | 'seq' | 'rank' | 'uuid' | { equals: string } | { matches: RegExp };
 
 const BIGINT_MAX = 9223372036854775807n;
 
