@@ -53,9 +53,17 @@ describe('round trips per request', () => {
    * user) to the COMMIT or ROLLBACK that ends it, on that connection. Background work (the
    * job runner, the mail queue) runs on other connections, or after.
    */
-  async function trips(path: string, by: SignedInUser, status = 200): Promise<string[]> {
+  async function trips(
+    path: string,
+    by: SignedInUser,
+    status = 200,
+    patch?: Record<string, unknown>,
+  ): Promise<string[]> {
     sent.length = 0;
-    expectStatus(await t.http().get(path).set(by.auth), status);
+    const res = patch
+      ? await t.http().patch(path).set(by.auth).send(patch)
+      : await t.http().get(path).set(by.auth);
+    expectStatus(res, status);
     const first = sent.findIndex(
       ({ text }) => text.startsWith('START TRANSACTION; ') && text.includes(`'${by.id}'`),
     );
@@ -96,5 +104,17 @@ describe('round trips per request', () => {
     expect(batches).toHaveLength(2); // the opening batch, then ROLLBACK
     expect(batches[0]).toMatch(/EXISTS \(SELECT 1 FROM memberships m WHERE m\.org_id = /);
     expect(batches[1]).toBe('ROLLBACK');
+  });
+
+  it('a change: the opening batch locks the project and the task, for a role the route admits only', async () => {
+    const path = taskPath(w.orgId, projectId, taskId);
+    const [opening] = await trips(path, w.member, 200, { title: 'Renamed' });
+    expect(opening).toMatch(/FROM projects p .*FOR SHARE/s);
+    expect(opening).toMatch(/FROM tasks t .*FOR UPDATE/s);
+    expect(opening).toMatch(/m\.role IN \('owner', 'admin', 'member'\)/);
+    // A viewer is refused (403) and the transaction rolled back; the role condition above
+    // kept their batch from reading or locking the project and the task.
+    const refused = await trips(path, w.viewer, 403, { title: 'Nope' });
+    expect(refused.at(-1)).toBe('ROLLBACK');
   });
 });

@@ -18,8 +18,8 @@ import { Project, ProjectsService } from './projects.service';
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
  * 404). Loads it once, in the request's transaction and locked for writes, for the
- * handler, the task guard and the services: nobody loads it again. On a read the opening
- * batch has already loaded it (`PROJECT_READ`), in the same round trip as BEGIN.
+ * handler, the task guard and the services: nobody loads it again. Under `ProjectRoute`
+ * the opening batch has loaded it (`PROJECT_READ`), in the same round trip as BEGIN.
  */
 @Injectable()
 export class ProjectGuard implements CanActivate {
@@ -59,11 +59,15 @@ function lockFor(request: FastifyRequest): 'share' | 'update' | undefined {
   return request.routeOptions.url?.endsWith(':projectId') ? 'update' : 'share';
 }
 
-/** A read request's project, loaded in its opening batch (see `PathRead`). */
+/** The project, loaded (and locked) in the request's opening batch (see `PathRead`). */
 const PROJECT_READ: PathRead<Project | undefined> = {
   name: 'project',
-  statement: ({ projectId }, orgId) =>
-    isUuid(projectId) ? findProjectStatement(orgId, projectId) : undefined,
+  statement: (request, orgId, onlyIf) => {
+    const { projectId } = request.params as { projectId?: string };
+    return isUuid(projectId)
+      ? findProjectStatement(orgId, projectId, lockFor(request), onlyIf)
+      : undefined;
+  },
   read: (rows) => rows[0] as unknown as Project | undefined,
 };
 

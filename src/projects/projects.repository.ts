@@ -18,10 +18,15 @@ const COLUMNS = `p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p
   p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.created_at::text AS "createdKey"`;
 
 /** The only project SQL; every method names its org. */
-/** `find`'s statement, also read in a read request's opening batch (`ProjectRoute`). */
-export function findProjectStatement(orgId: string, projectId: string, lock?: 'share' | 'update') {
+/** `find`'s statement; in a request's opening batch only if `onlyIf` (`ProjectRoute`). */
+export function findProjectStatement(
+  orgId: string,
+  projectId: string,
+  lock?: 'share' | 'update',
+  onlyIf?: string,
+) {
   return {
-    sql: `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2
+    sql: `SELECT ${COLUMNS} FROM projects p WHERE p.org_id = $1 AND p.id = $2${onlyIf ? ` AND ${onlyIf}` : ''}
        ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
     params: [orgId, projectId],
   };

@@ -34,26 +34,38 @@ export class TaskGuard implements CanActivate {
       throw new Error('TaskGuard needs the project guard before it');
     const taskId = request.params.taskId;
     if (!isUuid(taskId)) throw new NotFound('task');
-    const lock = request.method !== 'GET' && request.method !== 'HEAD';
     const opened = openedRead<TaskRow | undefined>(request, TASK_READ.name);
     const task = opened
       ? opened.value
-      : await this.tasks.find(state.transaction.manager, project.orgId, project.id, taskId, lock);
+      : await this.tasks.find(
+          state.transaction.manager,
+          project.orgId,
+          project.id,
+          taskId,
+          locks(request),
+        );
     if (!task) throw new NotFound('task');
     state.resolved = { ...state.resolved, task };
     return true;
   }
 }
 
-/** A read request's task, loaded in its opening batch (see `PathRead`). */
+/** The task, loaded (and locked for writes) in the request's opening batch (see `PathRead`). */
 const TASK_READ: PathRead<TaskRow | undefined> = {
   name: 'task',
-  statement: ({ projectId, taskId }, orgId) =>
-    isUuid(projectId) && isUuid(taskId)
-      ? findTaskStatement(orgId, projectId, taskId, false)
-      : undefined,
+  statement: (request, orgId, onlyIf) => {
+    const { projectId, taskId } = request.params as { projectId?: string; taskId?: string };
+    return isUuid(projectId) && isUuid(taskId)
+      ? findTaskStatement(orgId, projectId, taskId, locks(request), onlyIf)
+      : undefined;
+  },
   read: (rows) => rows[0] as unknown as TaskRow | undefined,
 };
+
+/** Writes lock the task as it is loaded, so the policy and the change see one state. */
+function locks(request: FastifyRequest): boolean {
+  return request.method !== 'GET' && request.method !== 'HEAD';
+}
 
 /** Routes under `/orgs/:orgId/projects/:projectId/tasks/:taskId`. */
 export function TaskRoute() {

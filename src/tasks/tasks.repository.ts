@@ -63,10 +63,16 @@ export type TaskChanges = Partial<
 >;
 
 /** The only task SQL; every query names its org. */
-/** `find`'s statement, also read in a read request's opening batch (`TaskRoute`). */
-export function findTaskStatement(orgId: string, projectId: string, taskId: string, lock: boolean) {
+/** `find`'s statement; in a request's opening batch only if `onlyIf` (`TaskRoute`). */
+export function findTaskStatement(
+  orgId: string,
+  projectId: string,
+  taskId: string,
+  lock: boolean,
+  onlyIf?: string,
+) {
   return {
-    sql: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
+    sql: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3${onlyIf ? ` AND ${onlyIf}` : ''}
        ${lock ? 'FOR UPDATE' : ''}`,
     params: [orgId, projectId, taskId],
   };

@@ -52,7 +52,7 @@ export class MembershipGuard implements CanActivate {
     if (!isUuid(orgId)) throw new NotFound('organization');
 
     // The lookup rides in the opening batch with BEGIN and the settings: one round trip;
-    // on a read, so do the path's project and task (their guards take the answers).
+    // so do the path's project and task (their guards take the answers).
     // The session check rides on the membership query: revocation bites at once, for free.
     // A write also takes a key-share lock on the org row there, held until the request
     // ends: every writer takes the org first, so an org deletion waits for it or wins
@@ -60,14 +60,17 @@ export class MembershipGuard implements CanActivate {
     // From here on the request pipeline ends the transaction: the interceptor commits,
     // the problem filter rolls back (also when this guard throws).
     const read = READ_METHODS.has(request.method);
-    const pathReads = read
-      ? openingPathReads(
-          pathReadsOf([context.getClass(), context.getHandler()]),
-          request,
-          orgId,
-          state.user.id,
-        )
-      : [];
+    const allowed = this.reflector.getAllAndOverride<OrgRole[] | undefined>(ALLOWED_ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const pathReads = openingPathReads(
+      pathReadsOf([context.getClass(), context.getHandler()]),
+      request,
+      orgId,
+      state.user.id,
+      allowed,
+    );
     const [transaction, { role, sessionLive }, answers] = await this.uow.beginWith(
       { role: 'worklane_app', orgId, userId: state.user.id },
       this.directory.callerMembershipRead(orgId, state.user.id, state.user.sessionId, {
@@ -83,10 +86,6 @@ export class MembershipGuard implements CanActivate {
     if (!role) throw new NotFound('organization');
     state.membership = { orgId, userId: state.user.id, role };
 
-    const allowed = this.reflector.getAllAndOverride<OrgRole[] | undefined>(ALLOWED_ROLES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
     if (allowed && !allowed.includes(role)) throw new Forbidden();
     return true;
   }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { inlineParameters } from '../database/inline-parameters';
+import type { OrgRole } from '../database/request-context';
 import { uuidLiteral } from '../database/sql';
 import type { OpeningRead } from '../database/transaction';
 import { requestState } from '../http/request-state';
@@ -7,73 +8,82 @@ import { requestState } from '../http/request-state';
 type Row = Record<string, unknown>;
 
 /**
- * A guard's lookup of a path id (`:projectId`, `:taskId`) that can ride in the opening
- * batch of a read request, with BEGIN, the settings and the membership lookup: a GET of
- * a task then costs one round trip before its COMMIT instead of three. The guard takes
- * the answer with `openedRead`; writes keep loading (and locking) in the guard itself.
+ * A guard's lookup of a path id (`:projectId`, `:taskId`) that rides in the opening batch
+ * with BEGIN, the settings and the membership lookup: a GET of a task then costs one
+ * round trip before its COMMIT instead of three, and a change to it two fewer. The guard
+ * takes the answer with `openedRead` and loads nothing itself.
  */
 export interface PathRead<T> {
   /** The key the guard reads the answer by. */
   name: string;
-  /** The statement for this request, or none (a malformed id: the guard answers 404). */
+  /**
+   * The guard's statement for this request, locking as the guard would, and finding
+   * nothing unless `onlyIf` holds — an SQL condition true only for a caller the route
+   * admits, so a refused caller reads and locks nothing. None for a malformed id (the
+   * guard answers 404).
+   */
   statement(
-    params: Record<string, string | undefined>,
+    request: FastifyRequest,
     orgId: string,
+    onlyIf: string,
   ): { sql: string; params: unknown[] } | undefined;
   read(rows: Row[]): T;
 }
 
-/** The route's path reads, outermost first: the project before the task. */
-export function pathReadsOf(targets: Array<object | undefined>): PathRead<unknown>[] {
-  const found: PathRead<unknown>[] = [];
-  for (const target of targets) {
-    if (!target) continue;
-    const reads = (Reflect.getMetadata(PATH_READS_LIST, target) ?? []) as PathRead<unknown>[];
-    found.push(...reads);
-  }
-  return found;
-}
-
-const PATH_READS_LIST = 'worklane:path-reads:list';
+const PATH_READS = 'worklane:path-reads';
 
 /**
- * Registers a path read on a controller or handler. `SetMetadata` would keep only the
- * last of several (a task route is also a project route), so reads accumulate in a list.
+ * Puts a guard's lookup in the route's opening batch. Reads accumulate (a task route is
+ * also a project route), in the order the decorators apply: the project before the task.
  */
 export function PathReadOf(read: PathRead<unknown>): ClassDecorator & MethodDecorator {
   return ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
     const holder = (descriptor?.value ?? target) as object;
-    const list = (Reflect.getMetadata(PATH_READS_LIST, holder) ?? []) as PathRead<unknown>[];
-    Reflect.defineMetadata(PATH_READS_LIST, [...list, read], holder);
+    const list = (Reflect.getMetadata(PATH_READS, holder) ?? []) as PathRead<unknown>[];
+    Reflect.defineMetadata(PATH_READS, [...list, read], holder);
   }) as ClassDecorator & MethodDecorator;
 }
 
+/** The path reads of a route (its controller's, then its handler's). */
+export function pathReadsOf(targets: object[]): PathRead<unknown>[] {
+  return targets.flatMap(
+    (target) => (Reflect.getMetadata(PATH_READS, target) ?? []) as PathRead<unknown>[],
+  );
+}
+
+const ROLES = new Set<string>(['owner', 'admin', 'member', 'viewer']);
+
 /**
- * The path reads as opening-batch reads. Each answers only for a member of the org: the
- * rows of an org the caller does not belong to never leave the database, even though the
- * guard would discard them (404) anyway.
+ * The route's path reads as opening-batch reads, each answering only if the caller is a
+ * member of the org (holding one of `roles`, when the route names them).
  */
 export function openingPathReads(
   reads: PathRead<unknown>[],
   request: FastifyRequest,
   orgId: string,
   userId: string,
+  roles: readonly OrgRole[] | undefined,
 ): Array<{ name: string; read: OpeningRead<unknown> }> {
-  const params = (request.params ?? {}) as Record<string, string | undefined>;
-  const member = `EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ${uuidLiteral(orgId)} AND m.user_id = ${uuidLiteral(userId)})`;
+  if (reads.length === 0) return [];
+  const roleSql = roles
+    ? ` AND m.role IN (${roles.map((role) => `'${admitted(role)}'`).join(', ')})`
+    : '';
+  const onlyIf = `EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ${uuidLiteral(orgId)} AND m.user_id = ${uuidLiteral(userId)}${roleSql})`;
   const out: Array<{ name: string; read: OpeningRead<unknown> }> = [];
   for (const pathRead of reads) {
-    const statement = pathRead.statement(params, orgId);
+    const statement = pathRead.statement(request, orgId, onlyIf);
     if (!statement) continue;
     out.push({
       name: pathRead.name,
-      read: {
-        sql: `SELECT found.* FROM (${inlineParameters(statement.sql, statement.params)}) found WHERE ${member}`,
-        read: (rows) => pathRead.read(rows),
-      },
+      read: { sql: inlineParameters(statement.sql, statement.params), read: pathRead.read },
     });
   }
   return out;
+}
+
+function admitted(role: string): string {
+  if (!ROLES.has(role)) throw new Error(`not a role: ${JSON.stringify(role)}`);
+  return role;
 }
 
 /** What the opening batch answered for `name`: `{ value }`, or undefined if it did not ask. */
