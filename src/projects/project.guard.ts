@@ -1,47 +1,27 @@
-import {
-  applyDecorators,
-  CanActivate,
-  createParamDecorator,
-  ExecutionContext,
-  Injectable,
-  UseGuards,
-} from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { isUuid, TenantRoute } from '../shared/auth/membership.guard';
-import { NotFound } from '../shared/http/domain-error';
-import { requestState } from '../shared/http/request-state';
-import { Project, ProjectsService } from './projects.service';
+import { TenantRoute } from '../shared/auth/membership.guard';
+import { pathResource } from '../shared/auth/path-resource.guard';
+import { ProjectsService } from './projects.service';
 
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
  * 404). Loads it once, in the request's transaction and locked for writes, for the
  * handler, the task guard and the services: nobody loads it again.
  */
-@Injectable()
-export class ProjectGuard implements CanActivate {
-  constructor(private readonly projects: ProjectsService) {}
+const project = pathResource({
+  param: 'projectId',
+  name: 'project',
+  loader: ProjectsService,
+  lock: lockFor,
+  load: (projects, em, projectId, lock, state) => {
+    if (!state.membership) throw new Error('ProjectGuard needs the membership guard before it');
+    return projects.resolve(em, state.membership.orgId, projectId, lock);
+  },
+});
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context
-      .switchToHttp()
-      .getRequest<FastifyRequest<{ Params: { projectId?: string } }>>();
-    const state = requestState(request);
-    const projectId = request.params.projectId;
-    if (!state.transaction || !state.membership)
-      throw new Error('ProjectGuard needs the membership guard before it');
-    if (!isUuid(projectId)) throw new NotFound('project');
-    const project = await this.projects.resolve(
-      state.transaction.manager,
-      state.membership.orgId,
-      projectId,
-      lockFor(request),
-    );
-    if (!project) throw new NotFound('project');
-    state.resolved = { ...state.resolved, project };
-    return true;
-  }
-}
+export const ProjectGuard = project.guard;
 
 /**
  * Reads take no lock. A write to the project itself locks it for update; a write to its
@@ -63,11 +43,4 @@ export function ProjectRoute() {
 }
 
 /** The project the guard chain resolved. */
-export const CurrentProject = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Project => {
-    const project = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved
-      ?.project;
-    if (!project) throw new Error('@CurrentProject() on a route without ProjectRoute()');
-    return project as Project;
-  },
-);
+export const CurrentProject: () => ParameterDecorator = project.current;

@@ -1,16 +1,6 @@
-import {
-  applyDecorators,
-  CanActivate,
-  createParamDecorator,
-  ExecutionContext,
-  Injectable,
-  UseGuards,
-} from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import { isUuid } from '../shared/auth/membership.guard';
-import { NotFound } from '../shared/http/domain-error';
-import { requestState } from '../shared/http/request-state';
+import { pathResource } from '../shared/auth/path-resource.guard';
 import { ProjectRoute } from '../projects/project.guard';
 import type { Project } from '../projects/projects.service';
 import { TaskRow, TasksRepository } from './tasks.repository';
@@ -19,33 +9,19 @@ import { TaskRow, TasksRepository } from './tasks.repository';
  * Link 4 of the guard chain: `:taskId` must be a task of the resolved project (else 404).
  * For writes the row is locked as it is loaded, so the policy and the change see one state.
  */
-@Injectable()
-export class TaskGuard implements CanActivate {
-  constructor(private readonly tasks: TasksRepository) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context
-      .switchToHttp()
-      .getRequest<FastifyRequest<{ Params: { taskId?: string } }>>();
-    const state = requestState(request);
+const task = pathResource({
+  param: 'taskId',
+  name: 'task',
+  loader: TasksRepository,
+  lock: (request) => request.method !== 'GET' && request.method !== 'HEAD',
+  load: (tasks, em, taskId, lock, state): Promise<TaskRow | undefined> => {
     const project = state.resolved?.project as Project | undefined;
-    if (!state.transaction || !project)
-      throw new Error('TaskGuard needs the project guard before it');
-    const taskId = request.params.taskId;
-    if (!isUuid(taskId)) throw new NotFound('task');
-    const lock = request.method !== 'GET' && request.method !== 'HEAD';
-    const task = await this.tasks.find(
-      state.transaction.manager,
-      project.orgId,
-      project.id,
-      taskId,
-      lock,
-    );
-    if (!task) throw new NotFound('task');
-    state.resolved = { ...state.resolved, task };
-    return true;
-  }
-}
+    if (!project) throw new Error('TaskGuard needs the project guard before it');
+    return tasks.find(em, project.orgId, project.id, taskId, lock);
+  },
+});
+
+export const TaskGuard = task.guard;
 
 /** Routes under `/orgs/:orgId/projects/:projectId/tasks/:taskId`. */
 export function TaskRoute() {
@@ -56,10 +32,5 @@ export function TaskRoute() {
   );
 }
 
-export const CurrentTask = createParamDecorator(
-  (_: unknown, context: ExecutionContext): TaskRow => {
-    const task = requestState(context.switchToHttp().getRequest<FastifyRequest>()).resolved?.task;
-    if (!task) throw new Error('@CurrentTask() on a route without TaskRoute()');
-    return task as TaskRow;
-  },
-);
+/** The task the guard chain resolved. */
+export const CurrentTask: () => ParameterDecorator = task.current;
