@@ -47,9 +47,9 @@ export class TasksService implements OnModuleInit {
    * silently otherwise).
    */
   onModuleInit(): void {
-    for (const type of ['member.removed', 'member.left']) {
-      this.events.subscribe(type, 'in-transaction', async (event: DomainEvent, em) => {
-        const userId = event.target!.id;
+    for (const type of ['member.removed', 'member.left'] as const) {
+      this.events.subscribe(type, 'in-transaction', async (event, em) => {
+        const userId = event.target.id;
         const unassigned = await this.repo.unassignAll(em, event.orgId!, userId);
         await this.events.publish(
           ...unassigned.map(
