@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
-import { one, rows } from '../shared/database/sql';
+import { one, Presence, rows } from '../shared/database/sql';
 
 export interface OrgRow {
   id: string;
@@ -220,9 +220,9 @@ export class OrganizationsRepository {
 
   /** Whether `userId` is a member of `orgId` (no lock: a unique key backs the answer). */
   async isMember(em: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const row = await one<{ one: number }>(
+    const row = await one<Presence>(
       em,
-      `SELECT 1 AS one FROM memberships WHERE org_id = $1 AND user_id = $2`,
+      `SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2`,
       [orgId, userId],
     );
     return row !== undefined;

@@ -131,7 +131,7 @@ export class TasksRepository {
     after: [string, string] | null,
   ): Promise<Array<TaskRow & { sortKey: string }>> {
     const { sql, params } = listQuery(orgId, filter, order, limit, after);
-    return rows(em, sql, params);
+    return rows<TaskRow & { sortKey: string }>(em, sql, params);
   }
 
   /**
@@ -302,7 +302,7 @@ export class TasksRepository {
     perColumn: number,
   ): Promise<Array<Partial<TaskRow> & { column: TaskStatus; total: number }>> {
     const { sql, params } = boardQuery(orgId, filter, perColumn);
-    return rows(em, sql, params);
+    return rows<Partial<TaskRow> & { column: TaskStatus; total: number }>(em, sql, params);
   }
 
   async delete(em: EntityManager, orgId: string, taskId: string): Promise<void> {
@@ -315,7 +315,7 @@ export class TasksRepository {
     orgId: string,
     userId: string,
   ): Promise<Array<{ id: string; projectId: string }>> {
-    return rows(
+    return rows<{ id: string; projectId: string }>(
       em,
       `UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = now()
         WHERE org_id = $1 AND assignee_id = $2

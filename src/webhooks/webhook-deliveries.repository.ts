@@ -76,7 +76,7 @@ export class WebhookDeliveriesRepository {
     orgId: string,
     deliveryId: string,
   ): Promise<{ webhookId: string; body: string; status: DeliveryStatus } | undefined> {
-    return one(
+    return one<{ webhookId: string; body: string; status: DeliveryStatus }>(
       em,
       `SELECT webhook_id AS "webhookId", body, status FROM webhook_deliveries
         WHERE org_id = $1 AND id = $2`,

@@ -1,24 +1,38 @@
 import { EntityManager } from 'typeorm';
 
 /**
+ * What `rows` and `one` answer when the caller names no row type: a type nothing reads or
+ * assigns, so every statement's call site has to say what it returns (`rows<TaskRow>(…)`).
+ */
+export interface UnnamedRow {
+  readonly 'name the row type: rows<Row>(em, sql)': never;
+}
+
+/**
  * Runs SQL and answers its rows. TypeORM's `query()` answers `[rows, rowCount]` for
  * UPDATE and DELETE (even with RETURNING) but plain rows otherwise; this evens that out.
+ * The row type is the caller's to name (never inferred from where the result goes).
  */
-export async function rows<T = any>(
+export async function rows<T = UnnamedRow>(
   em: EntityManager,
   sql: string,
   params: unknown[] = [],
-): Promise<T[]> {
+): Promise<NoInfer<T>[]> {
   const result = await em.query(sql, params);
   return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);
 }
 
+/** The row of a `SELECT 1 …`: only whether there is one counts. */
+export interface Presence {
+  '?column?': number;
+}
+
 /** The first row, or undefined. */
-export async function one<T = any>(
+export async function one<T = UnnamedRow>(
   em: EntityManager,
   sql: string,
   params: unknown[] = [],
-): Promise<T | undefined> {
+): Promise<NoInfer<T> | undefined> {
   return (await rows<T>(em, sql, params))[0];
 }
 
