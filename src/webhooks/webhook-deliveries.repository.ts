@@ -152,4 +152,24 @@ export class WebhookDeliveriesRepository {
       [orgId, deliveryId],
     );
   }
+
+  /**
+   * Deletes up to `batch` finished deliveries (pending ones stay, however old) older than
+   * `days`, across orgs; answers how many went. A system operation.
+   */
+  async pruneFinishedOlderThan(em: EntityManager, days: number, batch: number): Promise<number> {
+    const row = await one<{ n: number }>(
+      em,
+      `WITH doomed AS (
+         SELECT org_id, id FROM webhook_deliveries
+          WHERE created_at < now() - make_interval(days => $1) AND status <> 'pending'
+          LIMIT $2),
+       gone AS (
+         DELETE FROM webhook_deliveries d USING doomed x
+          WHERE d.org_id = x.org_id AND d.id = x.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [days, batch],
+    );
+    return row?.n ?? 0;
+  }
 }
