@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccountsUserDirectory } from '../../src/accounts/user-directory';
+import { InvitesRepository } from '../../src/organizations/invites.repository';
+import { MembersService } from '../../src/organizations/members.service';
+import { OrganizationsMembershipDirectory } from '../../src/organizations/membership-directory';
+import { OrganizationsRepository } from '../../src/organizations/organizations.repository';
+import { ProjectsRepository } from '../../src/projects/projects.repository';
+import { ProjectsService } from '../../src/projects/projects.service';
 import { UsersRepository } from '../../src/accounts/users.repository';
 import { Env, validateEnv } from '../../src/shared/config/env';
 import { dataSourceOptions } from '../../src/shared/database/data-source-options';
@@ -50,6 +56,26 @@ export async function openMedium(): Promise<Medium> {
     users: new AccountsUserDirectory(new UsersRepository()),
     mail: new MailQueue(jobs, uow, new MailRepository(), {} as MailService, config),
     close: () => dataSource.destroy(),
+  };
+}
+
+/**
+ * Other modules' services, wired as their modules wire them: what a spec of one module
+ * may use of another (this tier's composition root; a module's own spec builds its own).
+ */
+export function neighbours(medium: Medium) {
+  const orgs = new OrganizationsRepository();
+  return {
+    memberships: new OrganizationsMembershipDirectory(orgs),
+    members: new MembersService(
+      medium.uow,
+      orgs,
+      new InvitesRepository(),
+      medium.bus,
+      medium.mail,
+      medium.users,
+    ),
+    projects: new ProjectsService(medium.uow, new ProjectsRepository(), medium.bus),
   };
 }
 
