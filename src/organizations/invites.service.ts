@@ -11,7 +11,7 @@ import {
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
-import { isUniqueViolation } from '../shared/database/sql';
+import { onUniqueViolation } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField, NotFound } from '../shared/http/domain-error';
@@ -291,9 +291,7 @@ export class InvitesService implements InviteRedeemer {
     // same org) meets the primary key: already a member.
     const member = await this.orgs
       .insertMembership(em, invite.orgId, user.id, invite.role)
-      .catch((error) => {
-        throw isUniqueViolation(error) ? new AlreadyMember() : error;
-      });
+      .catch(onUniqueViolation(() => new AlreadyMember()));
     await this.invites.countUse(em, invite.orgId, invite.id);
     // The mailed token came back from that address: it is proven.
     if (invite.kind === 'email') await this.proofs?.addressProved(em, user.id, invite.email!);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
-import { one, Presence, rows } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, Presence, rows } from '../shared/database/sql';
 
 export interface OrgRow {
   id: string;
@@ -200,10 +200,10 @@ export class OrganizationsRepository {
     return rows<MembershipRow>(
       em,
       `SELECT ${MEMBER_COLUMNS} FROM memberships m
-        WHERE m.org_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2::timestamptz, $3::uuid))
+        WHERE m.org_id = $1 AND ${pastCursor(['m.created_at', 'm.user_id'], '>', 2)}
         ORDER BY m.created_at, m.user_id
         LIMIT $4`,
-      [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      [orgId, ...cursorParams(after), limit + 1],
     );
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, rows } from '../shared/database/sql';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -96,10 +96,10 @@ export class WebhookDeliveriesRepository {
       em,
       `SELECT ${COLUMNS} FROM webhook_deliveries d
         WHERE d.org_id = $1 AND d.webhook_id = $2
-          AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::uuid))
+          AND ${pastCursor(['d.created_at', 'd.id'], '<', 3)}
         ORDER BY d.created_at DESC, d.id DESC
         LIMIT $5`,
-      [orgId, webhookId, before?.[0] ?? null, before?.[1] ?? null, limit + 1],
+      [orgId, webhookId, ...cursorParams(before), limit + 1],
     );
   }
 

@@ -36,6 +36,33 @@ export async function one<T = UnnamedRow>(
   return (await rows<T>(em, sql, params))[0];
 }
 
+/**
+ * The keyset predicate of a list paged by `(timestamp, id)`: the rows past the cursor's
+ * pair in the list's direction (`>` ascending, `<` descending), the pair bound at `$n`
+ * and `$n+1`; a null cursor (the first page) passes every row. Its parameters:
+ * `cursorParams(after)`.
+ */
+export function pastCursor(columns: readonly [string, string], op: '>' | '<', n: number): string {
+  return `($${n}::timestamptz IS NULL OR (${columns[0]}, ${columns[1]}) ${op} ($${n}::timestamptz, $${n + 1}::uuid))`;
+}
+
+/** The two parameters of `pastCursor`: the cursor's timestamp and id, or nulls. */
+export function cursorParams(
+  cursor: readonly [string, string] | null,
+): [string | null, string | null] {
+  return [cursor?.[0] ?? null, cursor?.[1] ?? null];
+}
+
+/**
+ * For `.catch()`: a unique violation (of `constraint`, if named) becomes the domain error
+ * `toError()` makes; any other error goes on as it was.
+ */
+export function onUniqueViolation(toError: () => Error, constraint?: string) {
+  return (error: unknown): never => {
+    throw isUniqueViolation(error, constraint) ? toError() : error;
+  };
+}
+
 /** A unique constraint said no (optionally: this constraint). */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as {
