@@ -10,7 +10,9 @@ import { CursorKey, decodeCursor, Page, toPage } from '../shared/http/pagination
 import { assertAllowed } from '../shared/auth/policy';
 import type { Project } from '../projects/projects.service';
 import { ProjectsService } from '../projects/projects.service';
-import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { TaskResponse } from './dto/task.dto';
+import { UpdateTaskDto } from './dto/update-task.dto';
 import {
   TaskAssigned,
   TaskCreated,
