@@ -78,6 +78,13 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     };
   }
 
+  /**
+   * One world for the cases that change nothing (refused calls and reads), built on first
+   * use and shared by them; a case that changes the org builds its own.
+   */
+  let unchangedWorld: Promise<OrgWorld> | undefined;
+  const sharedWorld = () => (unchangedWorld ??= createOrgWorld(t));
+
   /** A world plus one more plain member (`target`), so no matrix caller acts on itself. */
   async function worldWithTarget(): Promise<OrgWorld & { target: SignedInUser }> {
     const world = await createOrgWorld(t);
@@ -138,7 +145,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     );
 
     it('POST …/leave as the only owner: 409 last-owner-required, nothing changes', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const res = await t
         .http()
         .post(api(`/orgs/${world.orgId}/leave`))
@@ -150,7 +157,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
 
   describe('GET /orgs/:orgId/members', () => {
     it('lists exactly the members, with userId, name, email, role and joinedAt', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const list = await members(world.orgId, world.viewer);
       expect(list).toHaveLength(4);
       for (const m of list) {
@@ -199,7 +206,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 400 to a malformed cursor and to a limit outside 1..100', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const path = api(`/orgs/${world.orgId}/members`);
       for (const cursor of [
         'not-a-cursor',
@@ -264,7 +271,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 403 to an admin granting owner, to others or to themself, and changes nothing', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       for (const target of [world.member, world.viewer, world.admin]) {
         expectProblem(await patchRole(world.orgId, world.admin, target.id, 'owner'), 403);
       }
@@ -290,7 +297,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['member', 'viewer'] as const)(
       'answers 403 to a %s, on others and on themself, and changes nothing',
       async (role) => {
-        const world = await createOrgWorld(t);
+        const world = await sharedWorld();
         const caller = world[role];
         for (const target of [world.owner, world.admin, world.member, world.viewer]) {
           for (const newRole of ['admin', 'member', 'viewer', 'owner']) {
@@ -305,7 +312,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['admin', 'member', 'viewer'])(
       'answers 409 last-owner-required when the only owner demotes themself to %s',
       async (role) => {
-        const world = await createOrgWorld(t);
+        const world = await sharedWorld();
         const res = await patchRole(world.orgId, world.owner, world.owner.id, role);
         expectProblem(res, 409, 'last-owner-required');
         expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual(worldRoles(world));
@@ -339,7 +346,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 to an unknown or malformed target user id', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       for (const id of [randomUUID(), ...MALFORMED_IDS]) {
         expectProblem(await patchRole(world.orgId, world.owner, id, 'viewer'), 404);
         expectProblem(await patchRole(world.orgId, world.admin, id, 'viewer'), 404);
@@ -347,7 +354,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 when the target is a member of another org (or of none), and leaves them alone', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       for (const target of [world.stranger, world.outsider]) {
         const res = await patchRole(world.orgId, world.owner, target.id, 'viewer');
         expectProblem(res, 404);
@@ -367,7 +374,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 on an org id that is unknown or malformed', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       for (const orgId of [randomUUID(), ...MALFORMED_IDS]) {
         expectProblem(await patchRole(orgId, world.owner, world.member.id, 'viewer'), 404);
       }
@@ -383,7 +390,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
         fields: ['orgId'],
       },
     ])('answers 400 naming the field to $label, and changes nothing', async ({ body, fields }) => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const res = await t
         .http()
         .patch(memberPath(world.orgId, world.member.id))
@@ -426,7 +433,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     it.each(['member', 'viewer'] as const)(
       'answers 403 to a %s removing anyone, and changes nothing',
       async (role) => {
-        const world = await createOrgWorld(t);
+        const world = await sharedWorld();
         const caller = world[role];
         for (const target of [world.owner, world.admin, world.member, world.viewer]) {
           if (target === caller) continue;
@@ -465,7 +472,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 409 last-owner-required when the only owner removes themself', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       expectProblem(
         await remove(world.orgId, world.owner, world.owner.id),
         409,
@@ -475,7 +482,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 404 to an unknown or malformed target, and to a user of another org or of none', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       for (const id of [randomUUID(), ...MALFORMED_IDS, world.stranger.id, world.outsider.id]) {
         expectProblem(await remove(world.orgId, world.owner, id), 404);
       }
@@ -510,7 +517,7 @@ describe('members: /orgs/:orgId/members and /orgs/:orgId/leave', () => {
     });
 
     it('answers 409 last-owner-required to the only owner and keeps every membership', async () => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const res = await leave(world.orgId, world.owner);
       expectProblem(res, 409, 'last-owner-required');
       expect(await rolesDbAndApi(world.orgId, world.owner)).toEqual(worldRoles(world));

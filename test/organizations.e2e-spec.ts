@@ -75,6 +75,13 @@ describe('organizations: /orgs', () => {
     return { items, pages };
   }
 
+  /**
+   * One world for the cases that change nothing (refused renames and deletions), built on
+   * first use and shared by them; a case that changes the org builds its own.
+   */
+  let unchangedWorld: Promise<OrgWorld> | undefined;
+  const sharedWorld = () => (unchangedWorld ??= createOrgWorld(t));
+
   // Who may call each route: test/permissions (the permission matrix). Here: what an allowed call does.
   describe('allowed calls', () => {
     let world: OrgWorld;
@@ -440,7 +447,7 @@ describe('organizations: /orgs', () => {
         fields: ['ownerId'],
       },
     ])('answers 400 naming the field to $label, and changes nothing', async ({ body, fields }) => {
-      const world = await createOrgWorld(t);
+      const world = await sharedWorld();
       const res = await t
         .http()
         .patch(api(`/orgs/${world.orgId}`))
@@ -454,7 +461,7 @@ describe('organizations: /orgs', () => {
     it.each(['member', 'viewer'] as const)(
       'answers 403 when the %s renames it, and changes nothing',
       async (role) => {
-        const world = await createOrgWorld(t);
+        const world = await sharedWorld();
         const before = await getOrg(t, world.orgId, world.owner);
         const res = await t
           .http()
@@ -562,7 +569,7 @@ describe('organizations: /orgs', () => {
     it.each(['admin', 'member', 'viewer'] as const)(
       'answers 403 when the %s deletes it, and changes nothing (org and members intact)',
       async (role) => {
-        const world = await createOrgWorld(t);
+        const world = await sharedWorld();
         const before = await getOrg(t, world.orgId, world.owner);
         const res = await t
           .http()

@@ -5,7 +5,7 @@ import { EntityManager } from 'typeorm';
 import { EmailProof } from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
-import { isUniqueViolation } from '../shared/database/sql';
+import { onUniqueViolation } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { Jobs } from '../shared/jobs/jobs';
 import { MailQueue } from '../shared/mail/mail-queue';
@@ -104,9 +104,7 @@ export class AccountEmailsService implements OnModuleInit, EmailProof {
           pendingEmail: null,
           emailVerifiedAt: new Date(),
         })
-        .catch((error) => {
-          throw isUniqueViolation(error) ? new EmailTaken() : error;
-        });
+        .catch(onUniqueViolation(() => new EmailTaken()));
     });
   }
 

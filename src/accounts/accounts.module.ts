@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { EMAIL_PROOF, SESSION_DIRECTORY } from '../shared/auth/ports';
+import { EMAIL_PROOF, SESSION_DIRECTORY, USER_DIRECTORY } from '../shared/auth/ports';
 import { AccountEmailsService } from './account-emails.service';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { AuthController } from './auth.controller';
@@ -7,11 +7,13 @@ import { AuthService } from './auth.service';
 import { MeController } from './me.controller';
 import { ProfileService } from './profile.service';
 import { SessionsRepository } from './sessions.repository';
+import { AccountsUserDirectory } from './user-directory';
 import { UsersRepository } from './users.repository';
 
 /**
  * Global because it provides the kernel's ports: SESSION_DIRECTORY (the JWT guard asks it)
- * and EMAIL_PROOF (an accepted email invite proves the address).
+ * EMAIL_PROOF (an accepted email invite proves the address) and USER_DIRECTORY (who a
+ * user is, for member lists and invites: no other module reads the users table).
  */
 @Global()
 @Module({
@@ -23,9 +25,11 @@ import { UsersRepository } from './users.repository';
     SessionsRepository,
     EmailTokensRepository,
     AccountEmailsService,
+    AccountsUserDirectory,
     { provide: SESSION_DIRECTORY, useExisting: AuthService },
     { provide: EMAIL_PROOF, useExisting: AccountEmailsService },
+    { provide: USER_DIRECTORY, useExisting: AccountsUserDirectory },
   ],
-  exports: [SESSION_DIRECTORY, EMAIL_PROOF],
+  exports: [SESSION_DIRECTORY, EMAIL_PROOF, USER_DIRECTORY],
 })
 export class AccountsModule {}

@@ -16,7 +16,7 @@ import {
 import { AuthResponse, TokenPairResponse, UserResponse } from './dto/auth.response';
 import { SessionsRepository } from './sessions.repository';
 import { normalizeEmail, UserEntity } from './user.entity';
-import { isUniqueViolation } from '../shared/database/sql';
+import { onUniqueViolation } from '../shared/database/sql';
 import { UsersRepository } from './users.repository';
 import { AccountEmailsService } from './account-emails.service';
 
@@ -69,9 +69,7 @@ export class AuthService implements SessionDirectory {
       if (await this.users.findByEmail(em, email)) throw new EmailTaken();
       const user = await this.users
         .insert(em, { email, name: input.name, passwordHash })
-        .catch((error) => {
-          throw isUniqueViolation(error) ? new EmailTaken() : error;
-        });
+        .catch(onUniqueViolation(() => new EmailTaken()));
       let registered = user;
       if (input.inviteToken) {
         if (!this.invites) throw new Error('No invite redeemer is installed');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { one, Presence, rows } from '../shared/database/sql';
 
 export type EmailTokenPurpose = 'verify_email' | 'change_email' | 'reset_password';
 
@@ -55,7 +55,7 @@ export class EmailTokensRepository {
       [tokenHash, purposes],
     );
     if (spent.length > 0) return spent[0]!;
-    const known = await one(
+    const known = await one<Presence>(
       em,
       `SELECT 1 FROM email_tokens WHERE token_hash = $1 AND purpose = ANY($2::text[])`,
       [tokenHash, purposes],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { one, Presence, rows } from '../shared/database/sql';
 
 export interface SessionRow {
   id: string;
@@ -21,7 +21,7 @@ export class SessionsRepository {
     em: EntityManager,
     session: { userId: string; userAgent?: string; ip?: string; expiresAt: Date },
   ): Promise<string> {
-    const row = await one(
+    const row = await one<{ id: string }>(
       em,
       `INSERT INTO auth_sessions (user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
       [session.userId, session.userAgent ?? null, session.ip ?? null, session.expiresAt],
@@ -46,7 +46,7 @@ export class SessionsRepository {
    * token exactly one wins; the other sees a reuse.
    */
   async spendToken(em: EntityManager, tokenHash: Buffer): Promise<SpendResult> {
-    const spent = await rows(
+    const spent = await rows<{ session_id: string }>(
       em,
       `UPDATE refresh_tokens SET used_at = now()
         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
@@ -54,7 +54,7 @@ export class SessionsRepository {
       [tokenHash],
     );
     if (spent.length > 0) return { outcome: 'spent', sessionId: spent[0].session_id };
-    const known = await one(
+    const known = await one<{ session_id: string; used_at: Date | null }>(
       em,
       `SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`,
       [tokenHash],
@@ -65,7 +65,7 @@ export class SessionsRepository {
 
   /** The non-tenant routes' session check (tenant routes use `session_is_live()`). */
   async isLive(em: EntityManager, userId: string, sessionId: string): Promise<boolean> {
-    const row = await one(
+    const row = await one<Presence>(
       em,
       `SELECT 1 FROM auth_sessions
         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
@@ -75,7 +75,12 @@ export class SessionsRepository {
   }
 
   async findForUpdate(em: EntityManager, sessionId: string): Promise<SessionRow | null> {
-    const row = await one(
+    const row = await one<{
+      id: string;
+      user_id: string;
+      revoked_at: Date | null;
+      expires_at: Date;
+    }>(
       em,
       `SELECT id, user_id, revoked_at, expires_at FROM auth_sessions WHERE id = $1 FOR UPDATE`,
       [sessionId],
@@ -93,9 +98,11 @@ export class SessionsRepository {
   }
 
   async sessionOfToken(em: EntityManager, tokenHash: Buffer): Promise<string | null> {
-    const row = await one(em, `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [
-      tokenHash,
-    ]);
+    const row = await one<{ session_id: string }>(
+      em,
+      `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`,
+      [tokenHash],
+    );
     return row?.session_id ?? null;
   }
 

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { UserCard } from '../shared/auth/ports';
+import { one, rows } from '../shared/database/sql';
 import { UserEntity } from './user.entity';
 
 /** Users are global (not tenant) rows; every method runs in the caller's unit of work. */
@@ -37,5 +39,17 @@ export class UsersRepository {
         WHERE id = $1 AND email = $2`,
       [id, email],
     );
+  }
+
+  /** Names and addresses of several users in one statement (member lists: no N+1). */
+  cards(em: EntityManager, ids: string[]): Promise<UserCard[]> {
+    return rows<UserCard>(em, `SELECT id, name, email FROM users WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+  }
+
+  async idByEmail(em: EntityManager, email: string): Promise<string | null> {
+    const row = await one<{ id: string }>(em, `SELECT id FROM users WHERE email = $1`, [email]);
+    return row?.id ?? null;
   }
 }

@@ -1,3 +1,4 @@
+import { EVERYONE } from '../shared/auth/policy';
 import {
   applyDecorators,
   CanActivate,
@@ -40,8 +41,6 @@ import { requestState } from '../shared/http/request-state';
 import { isUuid } from '../shared/uuid';
 import { EventDataDocument, EventStreamQuery, EventTicketResponse } from './dto/event-stream.dto';
 import { EventStreamService } from './event-stream.service';
-
-const EVERYONE = ['owner', 'admin', 'member', 'viewer'] as const;
 
 /**
  * Link 1 for the stream: a `?ticket=` is spent here and names the caller (its session is

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
-import { one, rows } from '../shared/database/sql';
+import { one, Presence, rows } from '../shared/database/sql';
 import type { InviteRevokeReason } from './organization.events';
 
 export interface InviteRow {
@@ -221,8 +221,9 @@ export class InvitesRepository {
   /** Whether `tokenHash` is one a resend replaced (a system read: the token names no org). */
   async isRetiredToken(em: EntityManager, tokenHash: Buffer): Promise<boolean> {
     return (
-      (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [tokenHash])) !==
-      undefined
+      (await one<Presence>(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [
+        tokenHash,
+      ])) !== undefined
     );
   }
 
@@ -239,7 +240,7 @@ export class InvitesRepository {
       [orgId, inviteId],
     );
     if (revoked.length > 0) return { outcome: 'revoked', mailId: revoked[0]!.mailId };
-    const exists = await one(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [
+    const exists = await one<Presence>(em, `SELECT 1 FROM invites WHERE org_id = $1 AND id = $2`, [
       orgId,
       inviteId,
     ]);
@@ -259,7 +260,7 @@ export class InvitesRepository {
     em: EntityManager,
     tokenHash: Buffer,
   ): Promise<(InviteRow & { orgName: string; creatorRole: OrgRole | null }) | undefined> {
-    return one(
+    return one<InviteRow & { orgName: string; creatorRole: OrgRole | null }>(
       em,
       `SELECT ${COLUMNS}, o.name AS "orgName", c.role AS "creatorRole"
          FROM invites i JOIN organizations o ON o.id = i.org_id

@@ -1,11 +1,17 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EntityManager } from 'typeorm';
-import { EMAIL_PROOF, EmailProof, InviteRedeemer } from '../shared/auth/ports';
+import {
+  EMAIL_PROOF,
+  EmailProof,
+  InviteRedeemer,
+  USER_DIRECTORY,
+  UserDirectory,
+} from '../shared/auth/ports';
 import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
-import { isUniqueViolation } from '../shared/database/sql';
+import { onUniqueViolation } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { EventBus } from '../shared/events/event-bus';
 import { InvalidField, NotFound } from '../shared/http/domain-error';
@@ -55,6 +61,7 @@ export class InvitesService implements InviteRedeemer {
     private readonly orgs: OrganizationsRepository,
     private readonly events: EventBus,
     private readonly mail: MailQueue,
+    @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     config: ConfigService<Env, true>,
     @Optional() @Inject(EMAIL_PROOF) private readonly proofs?: EmailProof,
   ) {
@@ -83,7 +90,10 @@ export class InvitesService implements InviteRedeemer {
       const email = input.email ?? null;
       if (email) {
         await this.invites.lockAddress(em, actor.orgId, email);
-        if (await this.orgs.isMemberByEmail(em, actor.orgId, email)) throw new AlreadyMember();
+        const invitee = await this.users.idByEmail(em, email);
+        if (invitee && (await this.orgs.isMember(em, actor.orgId, invitee))) {
+          throw new AlreadyMember();
+        }
         const replaced = await this.invites.revokeLiveTo(em, actor.orgId, email);
         await this.mail.cancel(
           em,
@@ -192,7 +202,7 @@ export class InvitesService implements InviteRedeemer {
     },
   ): Promise<string> {
     const actor = RequestContext.tenant();
-    const { orgName, inviterName } = await this.orgs.inviteContext(em, actor.orgId, actor.userId);
+    const { orgName, inviterName } = await this.inviteContext(em, actor.orgId, actor.userId);
     return this.mail.enqueue(
       em,
       inviteMail({
@@ -207,6 +217,14 @@ export class InvitesService implements InviteRedeemer {
       }),
       { purpose: input.resent ? 'invite_resent' : 'invite', orgId: actor.orgId },
     );
+  }
+
+  /** What an invitation email says: the org's name and the inviter's. */
+  private async inviteContext(em: EntityManager, orgId: string, inviterId: string) {
+    const org = await this.orgs.findOrg(em, orgId);
+    const inviter = (await this.users.cards(em, [inviterId])).get(inviterId);
+    if (!org || !inviter) throw new Error('an invite needs its org and its inviter');
+    return { orgName: org.name, inviterName: inviter.name };
   }
 
   async listPending(limit: number, cursor?: string): Promise<Page<InviteResponse>> {
@@ -239,7 +257,7 @@ export class InvitesService implements InviteRedeemer {
   /** A signed-in user redeems a token: a named system operation (the token names the org). */
   accept(userId: string, token: string): Promise<AcceptedInviteResponse> {
     return this.uow.system('invites.accept', async (em) => {
-      const email = await this.orgs.emailOf(em, userId);
+      const email = (await this.users.cards(em, [userId])).get(userId)?.email;
       if (!email) throw new NotFound('user');
       return this.redeem(em, token, { id: userId, email });
     });
@@ -273,9 +291,7 @@ export class InvitesService implements InviteRedeemer {
     // same org) meets the primary key: already a member.
     const member = await this.orgs
       .insertMembership(em, invite.orgId, user.id, invite.role)
-      .catch((error) => {
-        throw isUniqueViolation(error) ? new AlreadyMember() : error;
-      });
+      .catch(onUniqueViolation(() => new AlreadyMember()));
     await this.invites.countUse(em, invite.orgId, invite.id);
     // The mailed token came back from that address: it is proven.
     if (invite.kind === 'email') await this.proofs?.addressProved(em, user.id, invite.email!);

@@ -1,5 +1,5 @@
 import { MailQueue } from '../shared/mail/mail-queue';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole, RequestContext, TenantMembership } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
@@ -18,7 +18,8 @@ import {
 } from './organization.events';
 import { assertAllowed } from '../shared/auth/policy';
 import { mayChangeRole, mayRemove, rolesNoLongerGrantable } from './organization.policy';
-import { MemberRow, OrganizationsRepository } from './organizations.repository';
+import { USER_DIRECTORY, UserDirectory } from '../shared/auth/ports';
+import { MemberRow, MembershipRow, OrganizationsRepository } from './organizations.repository';
 
 /** Members of the current org: list, change a role, remove, leave (DESIGN §4). */
 @Injectable()
@@ -29,12 +30,15 @@ export class MembersService {
     private readonly invites: InvitesRepository,
     private readonly events: EventBus,
     private readonly mail: MailQueue,
+    @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
   ) {}
 
   async list(limit: number, cursor?: string): Promise<Page<MemberResponse>> {
     const { orgId } = RequestContext.tenant();
     const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
-    const found = await this.uow.run((em) => this.repo.listMembers(em, orgId, limit, after));
+    const found = await this.uow.run(async (em) =>
+      this.withCards(em, await this.repo.listMembers(em, orgId, limit, after)),
+    );
     return toPage(found, limit, (m) => [m.joinedKey, m.userId], MemberResponse.of);
   }
 
@@ -91,7 +95,20 @@ export class MembersService {
   private async member(em: EntityManager, orgId: string, userId: string): Promise<MemberRow> {
     const member = await this.repo.findMemberForUpdate(em, orgId, userId);
     if (!member) throw new NotFound('member');
-    return member;
+    return (await this.withCards(em, [member]))[0];
+  }
+
+  /** Who the members are (name, email), from `accounts` in one call for the whole list. */
+  private async withCards(em: EntityManager, members: MembershipRow[]): Promise<MemberRow[]> {
+    const cards = await this.users.cards(
+      em,
+      members.map((m) => m.userId),
+    );
+    return members.map((m) => {
+      const card = cards.get(m.userId);
+      if (!card) throw new Error(`member ${m.userId} has no user`);
+      return { ...m, name: card.name, email: card.email };
+    });
   }
 
   /**

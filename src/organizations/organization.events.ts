@@ -1,8 +1,8 @@
 import { OrgRole } from '../shared/database/request-context';
-import { DomainEvent } from '../shared/events/domain-event';
+import { DomainEvent, Target } from '../shared/events/domain-event';
 
 const org = (id: string) => ({ type: 'organization', id });
-const user = (id: string) => ({ type: 'user', id });
+const user = (id: string): Target<'user'> => ({ type: 'user', id });
 const invite = (id: string) => ({ type: 'invite', id });
 
 export class OrgCreated extends DomainEvent<{ after: { name: string } }> {
@@ -26,7 +26,10 @@ export class OrgDeleted extends DomainEvent<{ before: { name: string } }> {
   }
 }
 
-export class MemberJoined extends DomainEvent<{ role: OrgRole; via: 'org_created' | 'invite' }> {
+export class MemberJoined extends DomainEvent<
+  { role: OrgRole; via: 'org_created' | 'invite' },
+  Target<'user'>
+> {
   readonly type = 'member.joined';
   constructor(
     orgId: string,
@@ -39,24 +42,24 @@ export class MemberJoined extends DomainEvent<{ role: OrgRole; via: 'org_created
   }
 }
 
-export class MemberRoleChanged extends DomainEvent<{
-  before: { role: OrgRole };
-  after: { role: OrgRole };
-}> {
+export class MemberRoleChanged extends DomainEvent<
+  { before: { role: OrgRole }; after: { role: OrgRole } },
+  Target<'user'>
+> {
   readonly type = 'member.role_changed';
   constructor(orgId: string, actorId: string, userId: string, before: OrgRole, after: OrgRole) {
     super(orgId, actorId, user(userId), { before: { role: before }, after: { role: after } });
   }
 }
 
-export class MemberRemoved extends DomainEvent<{ before: { role: OrgRole } }> {
+export class MemberRemoved extends DomainEvent<{ before: { role: OrgRole } }, Target<'user'>> {
   readonly type = 'member.removed';
   constructor(orgId: string, actorId: string, userId: string, role: OrgRole) {
     super(orgId, actorId, user(userId), { before: { role } });
   }
 }
 
-export class MemberLeft extends DomainEvent<{ before: { role: OrgRole } }> {
+export class MemberLeft extends DomainEvent<{ before: { role: OrgRole } }, Target<'user'>> {
   readonly type = 'member.left';
   constructor(orgId: string, userId: string, role: OrgRole) {
     super(orgId, userId, user(userId), { before: { role } });
@@ -111,5 +114,21 @@ export class InviteResent extends DomainEvent<{ email: string; role: OrgRole; ex
     details: { email: string; role: OrgRole; expiresAt: string },
   ) {
     super(orgId, actorId, invite(inviteId), details);
+  }
+}
+
+declare module '../shared/events/domain-event-map' {
+  interface DomainEventMap {
+    'org.created': OrgCreated;
+    'org.renamed': OrgRenamed;
+    'org.deleted': OrgDeleted;
+    'member.joined': MemberJoined;
+    'member.role_changed': MemberRoleChanged;
+    'member.removed': MemberRemoved;
+    'member.left': MemberLeft;
+    'invite.created': InviteCreated;
+    'invite.revoked': InviteRevoked;
+    'invite.accepted': InviteAccepted;
+    'invite.resent': InviteResent;
   }
 }

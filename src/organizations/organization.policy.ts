@@ -1,6 +1,6 @@
+import { EVERYONE } from '../shared/auth/policy';
 import { OrgRole } from '../shared/database/request-context';
 
-const EVERYONE: readonly OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 const MANAGERS: readonly OrgRole[] = ['owner', 'admin'];
 
 /** DESIGN §4, the org rows: who may call which route at all. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
-import { one, rows, uuidLiteral } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, Presence, rows, uuidLiteral } from '../shared/database/sql';
 import type { OpeningRead } from '../shared/database/transaction';
 
 export interface OrgRow {
@@ -18,17 +18,22 @@ export interface MyOrgRow extends OrgRow {
   joinedKey: string;
 }
 
-export interface MemberRow {
+/** A membership row; the member's name and email come from `accounts` (USER_DIRECTORY). */
+export interface MembershipRow {
   userId: string;
-  name: string;
-  email: string;
   role: OrgRole;
   joinedAt: Date;
   joinedKey: string;
 }
 
+/** A membership with who the member is, as the API shows it. */
+export interface MemberRow extends MembershipRow {
+  name: string;
+  email: string;
+}
+
 const ORG_COLUMNS = `o.id, o.name, o.created_at AS "createdAt", o.updated_at AS "updatedAt"`;
-const MEMBER_COLUMNS = `m.user_id AS "userId", u.name, u.email, m.role, m.created_at AS "joinedAt",
+const MEMBER_COLUMNS = `m.user_id AS "userId", m.role, m.created_at AS "joinedAt",
   m.created_at::text AS "joinedKey"`;
 
 /**
@@ -133,16 +138,6 @@ export class OrganizationsRepository {
     ))!;
   }
 
-  /** What an invitation email says: the org's name and the inviter's. */
-  async inviteContext(em: EntityManager, orgId: string, inviterId: string) {
-    return (await one<{ orgName: string; inviterName: string }>(
-      em,
-      `SELECT o.name AS "orgName", u.name AS "inviterName" FROM organizations o, users u
-        WHERE o.id = $1 AND u.id = $2`,
-      [orgId, inviterId],
-    ))!;
-  }
-
   /**
    * Read under a share lock, so the answer holds until the transaction ends: a removal or
    * role change of that member waits for it (an assignment and a removal serialize).
@@ -216,10 +211,10 @@ export class OrganizationsRepository {
     em: EntityManager,
     orgId: string,
     userId: string,
-  ): Promise<MemberRow | undefined> {
-    return one<MemberRow>(
+  ): Promise<MembershipRow | undefined> {
+    return one<MembershipRow>(
       em,
-      `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+      `SELECT ${MEMBER_COLUMNS} FROM memberships m
         WHERE m.org_id = $1 AND m.user_id = $2 FOR UPDATE OF m`,
       [orgId, userId],
     );
@@ -230,14 +225,14 @@ export class OrganizationsRepository {
     orgId: string,
     limit: number,
     after: [string, string] | null,
-  ): Promise<MemberRow[]> {
-    return rows<MemberRow>(
+  ): Promise<MembershipRow[]> {
+    return rows<MembershipRow>(
       em,
-      `SELECT ${MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2::timestamptz, $3::uuid))
+      `SELECT ${MEMBER_COLUMNS} FROM memberships m
+        WHERE m.org_id = $1 AND ${pastCursor(['m.created_at', 'm.user_id'], '>', 2)}
         ORDER BY m.created_at, m.user_id
         LIMIT $4`,
-      [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      [orgId, ...cursorParams(after), limit + 1],
     );
   }
 
@@ -252,17 +247,13 @@ export class OrganizationsRepository {
     await em.query(`DELETE FROM memberships WHERE org_id = $1 AND user_id = $2`, [orgId, userId]);
   }
 
-  async isMemberByEmail(em: EntityManager, orgId: string, email: string): Promise<boolean> {
-    const row = await one(
+  /** Whether `userId` is a member of `orgId` (no lock: a unique key backs the answer). */
+  async isMember(em: EntityManager, orgId: string, userId: string): Promise<boolean> {
+    const row = await one<Presence>(
       em,
-      `SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2`,
-      [orgId, email],
+      `SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2`,
+      [orgId, userId],
     );
     return row !== undefined;
-  }
-
-  async emailOf(em: EntityManager, userId: string): Promise<string | null> {
-    const row = await one<{ email: string }>(em, `SELECT email FROM users WHERE id = $1`, [userId]);
-    return row?.email ?? null;
   }
 }

@@ -50,3 +50,12 @@ export class ProjectDeleted extends DomainEvent<{ before: ProjectSnapshot }> {
     super(orgId, actorId, project(projectId), { before });
   }
 }
+
+declare module '../shared/events/domain-event-map' {
+  interface DomainEventMap {
+    'project.created': ProjectCreated;
+    'project.updated': ProjectUpdated;
+    'project.archived': ProjectArchived;
+    'project.deleted': ProjectDeleted;
+  }
+}

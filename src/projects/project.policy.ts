@@ -1,6 +1,5 @@
+import { EVERYONE } from '../shared/auth/policy';
 import { OrgRole } from '../shared/database/request-context';
-
-const EVERYONE: readonly OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 
 /** DESIGN §4, the project rows. */
 export const ProjectPermissions = {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, rows } from '../shared/database/sql';
 
 export interface ProjectRow {
   id: string;
@@ -70,10 +70,10 @@ export class ProjectsRepository {
       em,
       `SELECT ${COLUMNS} FROM projects p
         WHERE p.org_id = $1 AND p.archived = $2
-          AND ($3::timestamptz IS NULL OR (p.created_at, p.id) > ($3::timestamptz, $4::uuid))
+          AND ${pastCursor(['p.created_at', 'p.id'], '>', 3)}
         ORDER BY p.created_at, p.id
         LIMIT $5`,
-      [orgId, archived, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      [orgId, archived, ...cursorParams(after), limit + 1],
     );
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
-import { isUniqueViolation } from '../shared/database/sql';
+import { onUniqueViolation } from '../shared/database/sql';
 import { DomainEvent, withResource } from '../shared/events/domain-event';
 import { EventBus } from '../shared/events/event-bus';
 import { decodeCursor, Page, toPage } from '../shared/http/pagination';
@@ -129,6 +129,4 @@ export class ProjectsService {
   }
 }
 
-function rethrowNameTaken(error: unknown): never {
-  throw isUniqueViolation(error) ? new ProjectNameTaken() : error;
-}
+const rethrowNameTaken = onUniqueViolation(() => new ProjectNameTaken());

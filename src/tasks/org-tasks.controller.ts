@@ -5,13 +5,9 @@ import { AllowRoles, TenantRoute } from '../shared/auth/membership.guard';
 import { RequestContext } from '../shared/database/request-context';
 import { Page, PageOf } from '../shared/http/pagination';
 import { ProblemResponses } from '../shared/http/problem.response';
-import {
-  ExportTasksQuery,
-  ListOrgTasksQuery,
-  StatsQuery,
-  StatsResponse,
-  TaskResponse,
-} from './dto/task.dto';
+import { ExportTasksQuery, ListOrgTasksQuery } from './dto/list-tasks.query';
+import { StatsQuery, StatsResponse } from './dto/task-stats.dto';
+import { TaskResponse } from './dto/task.dto';
 import { TaskExportService } from './task-export.service';
 import { filterOf, orderOf } from './task-list-params';
 import { TaskPermissions } from './task.policy';

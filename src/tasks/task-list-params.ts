@@ -1,4 +1,4 @@
-import { ListOrgTasksQuery, ListTasksQuery } from './dto/task.dto';
+import { ListOrgTasksQuery, ListTasksQuery } from './dto/list-tasks.query';
 import { TaskFilter, TaskOrder } from './tasks.repository';
 
 /** List query → repository filter; `assigneeId=me` is the caller. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RequestContext } from '../shared/database/request-context';
 import { UnitOfWork } from '../shared/database/unit-of-work';
-import { StatsResponse } from './dto/task.dto';
+import { StatsResponse } from './dto/task-stats.dto';
 import { TasksRepository } from './tasks.repository';
 
 /** The dashboard: one SQL round trip of counts per (assignee, status), summed here. */

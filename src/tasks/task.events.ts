@@ -126,3 +126,14 @@ export class TaskMoved extends DomainEvent<{
     super(orgId, actorId, task(taskId), { projectId, before, after, ...neighbours });
   }
 }
+
+declare module '../shared/events/domain-event-map' {
+  interface DomainEventMap {
+    'task.created': TaskCreated;
+    'task.updated': TaskUpdated;
+    'task.status_changed': TaskStatusChanged;
+    'task.assigned': TaskAssigned;
+    'task.deleted': TaskDeleted;
+    'task.moved': TaskMoved;
+  }
+}

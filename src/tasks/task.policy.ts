@@ -1,6 +1,5 @@
+import { EVERYONE } from '../shared/auth/policy';
 import { OrgRole, TenantMembership } from '../shared/database/request-context';
-
-const EVERYONE: readonly OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
 
 /** DESIGN §4, the task rows: who may call which route at all... */
 export const TaskPermissions = {

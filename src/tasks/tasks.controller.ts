@@ -22,13 +22,10 @@ import { CREATED_ETAG_HEADER, ETAG_HEADER } from '../shared/http/openapi';
 import { ProblemResponses } from '../shared/http/problem.response';
 import { CurrentProject, ProjectRoute } from '../projects/project.guard';
 import type { Project } from '../projects/projects.service';
-import {
-  CreateTaskDto,
-  ListTasksQuery,
-  TaskActivityResponse,
-  TaskResponse,
-  UpdateTaskDto,
-} from './dto/task.dto';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { TaskActivityResponse, TaskResponse } from './dto/task.dto';
+import { UpdateTaskDto } from './dto/update-task.dto';
 import { BoardQuery, BoardResponse, MoveTaskDto } from './dto/board.dto';
 import { CurrentTask, TaskRoute } from './task.guard';
 import { TaskBoardService } from './task-board.service';

@@ -143,7 +143,7 @@ export class TasksRepository {
   ): Promise<Array<TaskRow & { sortKey: string }>> {
     const { sql, params } = listQuery(orgId, filter, order, limit, after);
     // A page is all a list request reads: on a read it ends the transaction, COMMIT aboard.
-    return lastRows(em, sql, params);
+    return lastRows<TaskRow & { sortKey: string }>(em, sql, params);
   }
 
   /**
@@ -314,7 +314,8 @@ export class TasksRepository {
     perColumn: number,
   ): Promise<Array<Partial<TaskRow> & { column: TaskStatus; total: number }>> {
     const { sql, params } = boardQuery(orgId, filter, perColumn);
-    return lastRows(em, sql, params); // all a board request reads: COMMIT aboard
+    // All a board request reads: COMMIT aboard.
+    return lastRows<Partial<TaskRow> & { column: TaskStatus; total: number }>(em, sql, params);
   }
 
   async delete(em: EntityManager, orgId: string, taskId: string): Promise<void> {
@@ -327,7 +328,7 @@ export class TasksRepository {
     orgId: string,
     userId: string,
   ): Promise<Array<{ id: string; projectId: string }>> {
-    return rows(
+    return rows<{ id: string; projectId: string }>(
       em,
       `UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = now()
         WHERE org_id = $1 AND assignee_id = $2

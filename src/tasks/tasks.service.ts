@@ -10,7 +10,9 @@ import { CursorKey, decodeCursor, Page, toPage } from '../shared/http/pagination
 import { assertAllowed } from '../shared/auth/policy';
 import type { Project } from '../projects/projects.service';
 import { ProjectsService } from '../projects/projects.service';
-import { CreateTaskDto, TaskResponse, UpdateTaskDto } from './dto/task.dto';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { TaskResponse } from './dto/task.dto';
+import { UpdateTaskDto } from './dto/update-task.dto';
 import {
   TaskAssigned,
   TaskCreated,
@@ -47,9 +49,9 @@ export class TasksService implements OnModuleInit {
    * silently otherwise).
    */
   onModuleInit(): void {
-    for (const type of ['member.removed', 'member.left']) {
-      this.events.subscribe(type, 'in-transaction', async (event: DomainEvent, em) => {
-        const userId = event.target!.id;
+    for (const type of ['member.removed', 'member.left'] as const) {
+      this.events.subscribe(type, 'in-transaction', async (event, em) => {
+        const userId = event.target.id;
         const unassigned = await this.repo.unassignAll(em, event.orgId!, userId);
         await this.events.publish(
           ...unassigned.map(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, rows } from '../shared/database/sql';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -76,7 +76,7 @@ export class WebhookDeliveriesRepository {
     orgId: string,
     deliveryId: string,
   ): Promise<{ webhookId: string; body: string; status: DeliveryStatus } | undefined> {
-    return one(
+    return one<{ webhookId: string; body: string; status: DeliveryStatus }>(
       em,
       `SELECT webhook_id AS "webhookId", body, status FROM webhook_deliveries
         WHERE org_id = $1 AND id = $2`,
@@ -96,10 +96,10 @@ export class WebhookDeliveriesRepository {
       em,
       `SELECT ${COLUMNS} FROM webhook_deliveries d
         WHERE d.org_id = $1 AND d.webhook_id = $2
-          AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::uuid))
+          AND ${pastCursor(['d.created_at', 'd.id'], '<', 3)}
         ORDER BY d.created_at DESC, d.id DESC
         LIMIT $5`,
-      [orgId, webhookId, before?.[0] ?? null, before?.[1] ?? null, limit + 1],
+      [orgId, webhookId, ...cursorParams(before), limit + 1],
     );
   }
 
@@ -151,5 +151,25 @@ export class WebhookDeliveriesRepository {
         RETURNING ${COLUMNS}`,
       [orgId, deliveryId],
     );
+  }
+
+  /**
+   * Deletes up to `batch` finished deliveries (pending ones stay, however old) older than
+   * `days`, across orgs; answers how many went. A system operation.
+   */
+  async pruneFinishedOlderThan(em: EntityManager, days: number, batch: number): Promise<number> {
+    const row = await one<{ n: number }>(
+      em,
+      `WITH doomed AS (
+         SELECT org_id, id FROM webhook_deliveries
+          WHERE created_at < now() - make_interval(days => $1) AND status <> 'pending'
+          LIMIT $2),
+       gone AS (
+         DELETE FROM webhook_deliveries d USING doomed x
+          WHERE d.org_id = x.org_id AND d.id = x.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [days, batch],
+    );
+    return row?.n ?? 0;
   }
 }

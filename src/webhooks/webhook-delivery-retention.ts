@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Env } from '../shared/config/env';
-import { one } from '../shared/database/sql';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import { Jobs } from '../shared/jobs/jobs';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
 export const DELIVERY_PRUNE_JOB = 'webhooks.prune-deliveries';
 /** Hourly, at ten to (UTC). */
@@ -23,6 +23,7 @@ export class WebhookDeliveryRetention implements OnModuleInit {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: Jobs,
+    private readonly deliveries: WebhookDeliveriesRepository,
     config: ConfigService<Env, true>,
   ) {
     this.days = config.get('WEBHOOK_DELIVERY_RETENTION_DAYS', { infer: true });
@@ -39,21 +40,9 @@ export class WebhookDeliveryRetention implements OnModuleInit {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.uow.system('webhooks.prune-deliveries', async (em) => {
-        const row = await one<{ n: number }>(
-          em,
-          `WITH doomed AS (
-             SELECT org_id, id FROM webhook_deliveries
-              WHERE created_at < now() - make_interval(days => $1) AND status <> 'pending'
-              LIMIT $2),
-           gone AS (
-             DELETE FROM webhook_deliveries d USING doomed x
-              WHERE d.org_id = x.org_id AND d.id = x.id RETURNING 1)
-           SELECT count(*)::int AS n FROM gone`,
-          [this.days, BATCH],
-        );
-        return row?.n ?? 0;
-      });
+      const n = await this.uow.system('webhooks.prune-deliveries', (em) =>
+        this.deliveries.pruneFinishedOlderThan(em, this.days, BATCH),
+      );
       total += n;
       if (n < BATCH) return total;
     }

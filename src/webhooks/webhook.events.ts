@@ -60,3 +60,13 @@ export class WebhookDisabled extends DomainEvent<{ reason: string; failingSince:
     });
   }
 }
+
+declare module '../shared/events/domain-event-map' {
+  interface DomainEventMap {
+    'webhook.created': WebhookCreated;
+    'webhook.updated': WebhookUpdated;
+    'webhook.deleted': WebhookDeleted;
+    'webhook.secret_rotated': WebhookSecretRotated;
+    'webhook.disabled': WebhookDisabled;
+  }
+}

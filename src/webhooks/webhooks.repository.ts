@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { one, rows } from '../shared/database/sql';
+import { cursorParams, one, pastCursor, rows } from '../shared/database/sql';
 
 export interface WebhookRow {
   id: string;
@@ -88,10 +88,10 @@ export class WebhooksRepository {
       em,
       `SELECT ${COLUMNS} FROM webhooks w
         WHERE w.org_id = $1
-          AND ($2::timestamptz IS NULL OR (w.created_at, w.id) > ($2::timestamptz, $3::uuid))
+          AND ${pastCursor(['w.created_at', 'w.id'], '>', 2)}
         ORDER BY w.created_at, w.id
         LIMIT $4`,
-      [orgId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      [orgId, ...cursorParams(after), limit + 1],
     );
   }
 

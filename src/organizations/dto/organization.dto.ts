@@ -1,9 +1,10 @@
+import { EVERYONE } from '../../shared/auth/policy';
 import { Trim } from '../../shared/http/dto';
 import { IsIn, IsString, Length } from 'class-validator';
 import { OrgRole } from '../../shared/database/request-context';
 import { ApiEnum, ApiString, NOT_BLANK } from '../../shared/http/openapi';
 
-export const ROLES: OrgRole[] = ['owner', 'admin', 'member', 'viewer'];
+export const ROLES: OrgRole[] = [...EVERYONE];
 
 export class CreateOrganizationDto {
   @ApiString({ minLength: 1, maxLength: 100, pattern: NOT_BLANK, description: '1–100 characters' })

@@ -43,6 +43,27 @@ export interface MembershipDirectory {
   ): Promise<Array<{ orgId: string; orgName: string; role: OrgRole; joinedAt: Date }>>;
 }
 
+export const USER_DIRECTORY = Symbol('UserDirectory');
+
+/** What another module may know of a user: who they are, never their credentials. */
+export interface UserCard {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/**
+ * `accounts` owns the users table; the tenant modules ask it who a user is through this
+ * port. Each method runs in the caller's transaction (worklane_app may read exactly these
+ * columns of users).
+ */
+export interface UserDirectory {
+  /** The cards of `userIds`, in one statement, by id; an unknown id is absent. */
+  cards(em: EntityManager, userIds: readonly string[]): Promise<Map<string, UserCard>>;
+  /** The id of the user with this address, or null. */
+  idByEmail(em: EntityManager, email: string): Promise<string | null>;
+}
+
 export const INVITE_REDEEMER = Symbol('InviteRedeemer');
 
 export interface InviteRedeemer {

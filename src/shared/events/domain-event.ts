@@ -9,7 +9,15 @@ export interface EventTarget {
  * (`member.role_changed`). Carries ids, the actor, its target and the before/after of what
  * changed — never a whole entity — so it can be stored, streamed and audited as it is.
  */
-export abstract class DomainEvent<P extends object = Record<string, unknown>> {
+/** A target of one kind: `Target<'user'>` is `{ type: 'user', id }`. */
+export interface Target<K extends string> extends EventTarget {
+  type: K;
+}
+
+export abstract class DomainEvent<
+  P extends object = Record<string, unknown>,
+  T extends EventTarget | null = EventTarget | null,
+> {
   abstract readonly type: string;
   readonly occurredAt = new Date();
   /** Its place in the org's event log, once published (1, 2, 3… per org, in commit order). */
@@ -25,7 +33,7 @@ export abstract class DomainEvent<P extends object = Record<string, unknown>> {
     readonly orgId: string | null,
     /** Who caused it; null for the system. */
     readonly actorId: string | null,
-    readonly target: EventTarget | null,
+    readonly target: T,
     readonly payload: P,
   ) {}
 }

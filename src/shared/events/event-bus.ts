@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import { RequestContext } from '../database/request-context';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DomainEvent } from './domain-event';
+import { DomainEventType, EventOf } from './domain-event-map';
 import { EventFeed } from './event-feed';
 import { EventLogRepository } from './event-log.repository';
 
@@ -44,21 +45,26 @@ export class EventBus {
     private readonly feed: EventFeed,
   ) {}
 
-  /** Subscribes to one event type (`'member.joined'`) or to every event (`'*'`). */
-  subscribe<E extends DomainEvent>(
-    type: string,
+  /**
+   * Subscribes to one declared event type (`'member.joined'`: the handler gets that event's
+   * class, see DomainEventMap) or to every event (`'*'`).
+   */
+  subscribe<K extends DomainEventType>(
+    type: K,
     phase: 'in-transaction',
-    handler: EventHandler<E>,
+    handler: EventHandler<EventOf<K>>,
   ): () => void;
-  subscribe<E extends DomainEvent>(
-    type: string,
+  subscribe<K extends DomainEventType>(
+    type: K,
     phase: 'after-commit',
-    handler: AfterCommitHandler<E>,
+    handler: AfterCommitHandler<EventOf<K>>,
   ): () => void;
+  subscribe(type: '*', phase: 'in-transaction', handler: EventHandler): () => void;
+  subscribe(type: '*', phase: 'after-commit', handler: AfterCommitHandler): () => void;
   subscribe(
     type: string,
     phase: EventPhase,
-    handler: EventHandler | AfterCommitHandler,
+    handler: EventHandler<any> | AfterCommitHandler<any>,
   ): () => void {
     const subscription = { type, phase, handler };
     this.subscriptions.push(subscription);

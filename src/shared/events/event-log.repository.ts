@@ -125,4 +125,23 @@ export class EventLogRepository {
       oldest: row?.oldest == null ? null : Number(row.oldest),
     };
   }
+
+  /**
+   * Deletes up to `batch` events older than `days` (the retention), across orgs, through
+   * the index on `occurred_at`; answers how many went. A system operation.
+   */
+  async pruneOlderThan(em: EntityManager, days: number, batch: number): Promise<number> {
+    const row = await one<{ n: number }>(
+      em,
+      `WITH doomed AS (
+         SELECT org_id, position FROM outbox_events
+          WHERE occurred_at < now() - make_interval(days => $1) LIMIT $2),
+       gone AS (
+         DELETE FROM outbox_events o USING doomed d
+          WHERE o.org_id = d.org_id AND o.position = d.position RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [days, batch],
+    );
+    return row?.n ?? 0;
+  }
 }

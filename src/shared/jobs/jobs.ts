@@ -138,7 +138,11 @@ export class Jobs implements OnApplicationBootstrap, BeforeApplicationShutdown {
     const task = this.tasks.get(name);
     if (!task) throw new Error(`enqueue of unregistered job ${name}`);
     const id = await this.runner.send(
-      { executeSql: async (text, values) => ({ rows: await rows(em, text, values) }) },
+      {
+        executeSql: async (text, values) => ({
+          rows: await rows<Record<string, unknown>>(em, text, values),
+        }),
+      },
       task,
       payload,
       options,

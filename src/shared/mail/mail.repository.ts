@@ -77,7 +77,7 @@ export class MailRepository {
   /** A queued email that must not go out any more (its token was replaced or revoked). */
   async cancel(em: EntityManager, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await rows(
+    await rows<{ id: string }>(
       em,
       `UPDATE queued_mail SET status = 'cancelled', text_body = NULL, html_body = NULL, updated_at = now()
         WHERE id = ANY($1::uuid[]) AND status = 'queued' RETURNING id`,

@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Env } from '../config/env';
-import { one } from '../database/sql';
 import { UnitOfWork } from '../database/unit-of-work';
+import { EventLogRepository } from '../events/event-log.repository';
 import { Jobs } from '../jobs/jobs';
 
 export const OUTBOX_PRUNE_JOB = 'maintenance.prune-outbox';
@@ -23,6 +23,7 @@ export class OutboxRetention implements OnModuleInit {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: Jobs,
+    private readonly log: EventLogRepository,
     config: ConfigService<Env, true>,
   ) {
     this.days = config.get('EVENT_RETENTION_DAYS', { infer: true });
@@ -40,20 +41,9 @@ export class OutboxRetention implements OnModuleInit {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.uow.system('maintenance.prune-outbox', async (em) => {
-        const row = await one<{ n: number }>(
-          em,
-          `WITH doomed AS (
-             SELECT org_id, position FROM outbox_events
-              WHERE occurred_at < now() - make_interval(days => $1) LIMIT $2),
-           gone AS (
-             DELETE FROM outbox_events o USING doomed d
-              WHERE o.org_id = d.org_id AND o.position = d.position RETURNING 1)
-           SELECT count(*)::int AS n FROM gone`,
-          [this.days, BATCH],
-        );
-        return row?.n ?? 0;
-      });
+      const n = await this.uow.system('maintenance.prune-outbox', (em) =>
+        this.log.pruneOlderThan(em, this.days, BATCH),
+      );
       total += n;
       if (n < BATCH) return total;
     }

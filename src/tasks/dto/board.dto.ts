@@ -4,7 +4,9 @@ import { IsIn, IsInt, IsUUID, Max, Min } from 'class-validator';
 import { Nullable, Optional } from '../../shared/http/dto';
 import { ApiEnum, ApiInteger, ApiUuid } from '../../shared/http/openapi';
 import type { TaskStatus } from '../tasks.repository';
-import { ListTasksQuery, STATUSES, TaskResponse } from './task.dto';
+import { ListTasksQuery } from './list-tasks.query';
+import { TaskResponse } from './task.dto';
+import { STATUSES } from './task-values';
 
 /**
  * A drag on the board. Neighbours name cards of the target column as it is without the
