@@ -184,8 +184,10 @@ export class OrganizationsRepository {
     { lockOrg }: { lockOrg: boolean },
   ): OpeningRead<CallerRole> {
     return {
-      sql: callerRoleSql(uuidLiteral(orgId), uuidLiteral(userId), uuidLiteral(sessionId), lockOrg),
-      read: (found) => callerRoleOf(found[0]),
+      statements: [
+        callerRoleSql(uuidLiteral(orgId), uuidLiteral(userId), uuidLiteral(sessionId), lockOrg),
+      ],
+      read: ([found]) => callerRoleOf(found![0]),
     };
   }
 

@@ -218,8 +218,9 @@ const repositories: Array<[object, Calls<any>]> = [
       },
       // Not run by the repository: it rides in the guard's opening batch, values inlined.
       callerRoleRead: async (r: OrganizationsRepository, em) => {
-        await em.query(r.callerRoleRead(ID, ID, ID, { lockOrg: false }).sql);
-        await em.query(r.callerRoleRead(ID, ID, ID, { lockOrg: true }).sql);
+        for (const lockOrg of [false, true])
+          for (const sql of r.callerRoleRead(ID, ID, ID, { lockOrg }).statements)
+            await em.query(sql);
       },
       lockOwners: (r: OrganizationsRepository, em) => r.lockOwners(em, ID),
       findMemberForUpdate: (r: OrganizationsRepository, em) => r.findMemberForUpdate(em, ID, ID),

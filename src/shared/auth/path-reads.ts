@@ -75,7 +75,10 @@ export function openingPathReads(
     if (!statement) continue;
     out.push({
       name: pathRead.name,
-      read: { sql: inlineParameters(statement.sql, statement.params), read: pathRead.read },
+      read: {
+        statements: [inlineParameters(statement.sql, statement.params)],
+        read: ([rows]) => pathRead.read(rows!),
+      },
     });
   }
   return out;

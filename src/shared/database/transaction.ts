@@ -12,13 +12,13 @@ export interface TransactionScope {
 }
 
 /**
- * A read that rides in the transaction's opening batch, saving a round trip: SQL whose
- * values are already inlined (checked literals only, see `uuidLiteral`), and how to turn
- * its rows into an answer.
+ * A read that rides in the transaction's opening batch, saving a round trip: statements
+ * whose values are already inlined (checked literals only, see `uuidLiteral`), and how to
+ * turn their rows (one list per statement) into an answer.
  */
 export interface OpeningRead<T> {
-  sql: string;
-  read(rows: Array<Record<string, unknown>>): T;
+  statements: string[];
+  read(results: Array<Array<Record<string, unknown>>>): T;
 }
 
 /**
@@ -66,7 +66,10 @@ export class Transaction {
       ['app.org_id', scope.orgId ?? ''],
       ['app.user_id', scope.userId ?? ''],
     ].map(([name, value]) => `set_config('${name}', '${checked(name!, value!)}', true)`);
-    const batch = [`START TRANSACTION; SELECT ${settings.join(', ')}`, ...reads.map((r) => r.sql)];
+    const batch = [
+      `START TRANSACTION; SELECT ${settings.join(', ')}`,
+      ...reads.flatMap((r) => r.statements),
+    ];
     let answers: unknown[];
     try {
       // The driver's own client: for a batch it answers one result per statement, which
@@ -76,7 +79,12 @@ export class Transaction {
         rows: Array<Record<string, unknown>>;
       }>;
       markActive(runner, true);
-      answers = reads.map((read, i) => read.read(results[2 + i]!.rows));
+      // The reads' results are the batch's last ones, in order.
+      let next = results.length - reads.reduce((n, r) => n + r.statements.length, 0);
+      answers = reads.map((read) => {
+        const own = results.slice(next, (next += read.statements.length));
+        return read.read(own.map((result) => result.rows));
+      });
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
       await runner.release();
