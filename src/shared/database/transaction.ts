@@ -128,16 +128,7 @@ export class Transaction {
 
   async commit(): Promise<void> {
     if (this.state !== 'open') return;
-    try {
-      await this.runner.query('COMMIT');
-      this.committed();
-    } catch (error) {
-      await this.rollback();
-      throw error;
-    } finally {
-      if (!this.runner.isReleased) await this.runner.release();
-    }
-    await this.runAfterCommit();
+    await this.end(() => this.runner.query('COMMIT'));
   }
 
   /**
@@ -148,18 +139,27 @@ export class Transaction {
   async finishWith<T>(sql: string, params: unknown[]): Promise<T[]> {
     if (this.state !== 'open' || !this.mayEndWithRead)
       throw new Error('finishWith: not allowed here');
-    let results: Array<{ rows: T[] }>;
-    try {
+    const results = await this.end(async () => {
       const client = (await this.runner.connect()) as { query(sql: string): Promise<unknown> };
       try {
-        results = (await client.query(`${inlineParameters(sql, params)}; COMMIT`)) as Array<{
+        return (await client.query(`${inlineParameters(sql, params)}; COMMIT`)) as Array<{
           rows: T[];
         }>;
       } catch (error) {
         // What TypeORM would have thrown, so the problem filter reads it the same way.
         throw new QueryFailedError(sql, params, error as Error);
       }
-      this.committed();
+    });
+    return results[0]!.rows;
+  }
+
+  /** Sends what commits; on success marks it committed, then runs the after-commit work. */
+  private async end<R>(send: () => Promise<R>): Promise<R> {
+    let result: R;
+    try {
+      result = await send();
+      markActive(this.runner, false);
+      this.state = 'committed';
     } catch (error) {
       await this.rollback();
       throw error;
@@ -167,12 +167,7 @@ export class Transaction {
       if (!this.runner.isReleased) await this.runner.release();
     }
     await this.runAfterCommit();
-    return results[0]!.rows;
-  }
-
-  private committed(): void {
-    markActive(this.runner, false);
-    this.state = 'committed';
+    return result;
   }
 
   private async runAfterCommit(): Promise<void> {
