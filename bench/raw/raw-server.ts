@@ -533,10 +533,16 @@ async function exportCsv(req: IncomingMessage, res: ServerResponse, user: Caller
           connection.query(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER)`);
           return null;
         },
+        paused: false,
         handleCopyData(msg: { chunk: Buffer }) {
-          if (!res.write(msg.chunk)) {
+          // Backpressure: stop reading PostgreSQL's socket until the client has drained.
+          if (!res.write(msg.chunk) && !this.paused) {
+            this.paused = true;
             conn.stream.pause();
-            res.once('drain', () => conn.stream.resume());
+            res.once('drain', () => {
+              this.paused = false;
+              conn.stream.resume();
+            });
           }
         },
         handleError(error: Error) {
