@@ -68,6 +68,17 @@ export async function seedWorld(url: string, scale: Scale, log: (m: string) => v
     await run('projects', `INSERT INTO projects (org_id, id, name, created_by)
       SELECT md5('o' || o)::uuid, md5('p' || o || '-' || k)::uuid, 'Project ' || k, md5('u' || o)::uuid
         FROM generate_series(1, $1::int) o, generate_series(1, 2) k`, [scale.orgs]);
+    // A million rows go in several times faster into a table without its secondary indexes,
+    // which are then built once each (sorted, not row by row): their definitions are read
+    // back from the catalog, so they are exactly the migrations'.
+    const indexes = (
+      await db.query<{ name: string; def: string }>(
+        `SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+          WHERE i.schemaname = 'public' AND i.tablename = 'tasks'
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+      )
+    ).rows;
+    for (const index of indexes) await db.query(`DROP INDEX ${index.name}`);
     // Tasks: org 1 first (the large org), then the others round-robin; attributes from a
     // multiplicative hash of the row number (status 40/20/30/10 %, a third unassigned,
     // one in six undated), created over the past year in row order.
@@ -92,6 +103,10 @@ export async function seedWorld(url: string, scale: Scale, log: (m: string) => v
                          WHEN x.h % 10 < 9 THEN 'done' ELSE 'blocked' END AS status,
                     now() - interval '365 days' * (($1::int - g.i)::float8 / $1::int) - (x.h % 600) * interval '1 second' AS created_at) s`,
       [scale.tasks, scale.largeOrgTasks, scale.orgs, perOrg]);
+    await db.query(`SET maintenance_work_mem = '256MB'`);
+    const s = performance.now();
+    for (const index of indexes) await db.query(index.def);
+    log(`  ${indexes.length} task indexes rebuilt in ${((performance.now() - s) / 1000).toFixed(1)} s`);
   } catch (error) {
     await db.end().catch(() => undefined);
     throw error;
