@@ -360,7 +360,9 @@ const CREATE_TASK = `WITH ok AS (
   SELECT 1 FROM memberships m
    WHERE m.org_id = $1::uuid AND m.user_id = $9::uuid AND m.role IN ('owner', 'admin', 'member')
      AND session_is_live($9::uuid, $10::uuid)
-     AND EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1::uuid AND p.id = $2::uuid AND NOT p.archived)),
+     AND EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1::uuid AND p.id = $2::uuid AND NOT p.archived)
+     -- The API's fan-out statement finds no webhook here; the raw server writes no deliveries.
+     AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.org_id = $1::uuid AND w.enabled)),
 l AS (SELECT (SELECT t.rank FROM tasks t WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.status = $3::text
                ORDER BY t.rank DESC, t.id DESC LIMIT 1) AS rank),
 k AS (SELECT ${BOTTOM_KEY} AS rank FROM l),
@@ -383,7 +385,9 @@ const CHANGE_STATUS = `WITH ok AS (
   SELECT m.role FROM memberships m
    WHERE m.org_id = $1::uuid AND m.user_id = $5::uuid AND m.role IN ('owner', 'admin', 'member')
      AND session_is_live($5::uuid, $6::uuid)
-     AND EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1::uuid AND p.id = $2::uuid)),
+     AND EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1::uuid AND p.id = $2::uuid)
+     -- The API's fan-out statement finds no webhook here; the raw server writes no deliveries.
+     AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.org_id = $1::uuid AND w.enabled)),
 old AS (
   SELECT t.id, t.status FROM tasks t, ok
    WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.id = $3::uuid AND t.status <> $4::text
@@ -487,7 +491,7 @@ async function createTask(req: IncomingMessage, res: ServerResponse, user: Calle
   if (!project) throw notFound('project');
   if (project.archived) throw new HttpFailure(409, 'Conflict', 'The project is archived.');
   const row = created![0];
-  if (!row || row.written !== 2) throw new Error('the create wrote nothing, though its guards passed');
+  if (!row || row.written !== 2) throw new HttpFailure(501, 'Not Implemented', 'raw server: the create wrote nothing (the org has webhooks: no fan-out here)');
   if (typeof row.rank !== 'string' || row.rank.length > 32) throw new Error('the column needs a rebalance (not in the raw server)');
   const response = TaskResponse.of(row as unknown as TaskRow);
   json(req, res, 201, response, [...limits, ['etag', `"${response.version}"`]]);
@@ -524,7 +528,7 @@ async function updateTask(req: IncomingMessage, res: ServerResponse, user: Calle
     throw new HttpFailure(403, 'Forbidden', 'Members may update only the tasks they created or are assigned to.');
   const row = changed![0];
   if (status !== undefined && status !== task.status && (!row || row.written !== 2))
-    throw new Error('the status change wrote nothing, though its guards passed');
+    throw new HttpFailure(501, 'Not Implemented', 'raw server: the change wrote nothing (the org has webhooks: no fan-out here)');
   if (row && (typeof row.rank !== 'string' || row.rank.length > 32)) throw new Error('the column needs a rebalance (not in the raw server)');
   const response = TaskResponse.of((row ?? task) as unknown as TaskRow);
   json(req, res, 200, response, [...limits, ['etag', `"${response.version}"`]]);
