@@ -66,9 +66,16 @@ const orgs = new OrganizationsRepository();
 const projects = new ProjectsRepository();
 const tasks = new TasksRepository();
 
-const settings = (orgId: string, userId: string) =>
+/**
+ * The tenant settings. `custom`: plans made for each execution's values (as the API's
+ * unnamed statements get) for the list, stats and board queries, whose generic plans are
+ * poor (`$2 IS NULL OR project_id = $2` cannot be simplified away; the assignee filter's
+ * selectivity differs per value); the other statements keep their generic plans.
+ */
+const settings = (orgId: string, userId: string, custom = false) =>
   step(
-    `SELECT set_config('role', 'worklane_app', true), set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`,
+    `SELECT set_config('role', 'worklane_app', true), set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)` +
+      (custom ? `, set_config('plan_cache_mode', 'force_custom_plan', true)` : ''),
     [orgId, userId],
   );
 const membership = (orgId: string, user: Caller, lockOrg: boolean) =>
@@ -212,7 +219,7 @@ async function listTasks(req: IncomingMessage, res: ServerResponse, user: Caller
   const filter = assignee ? { assigneeId: assignee === 'me' ? user.id : assignee } : {};
   const q = listQuery(orgId, filter, { sort: 'createdAt', direction: 'desc' }, limit, after);
   const [, m, found] = await withClient((c) =>
-    pipeline(c, [settings(orgId, user.id), membership(orgId, user, false), step(q.sql, q.params)]),
+    pipeline(c, [settings(orgId, user.id, true), membership(orgId, user, false), step(q.sql, q.params)]),
   );
   member(m![0], TaskPermissions.read);
   const page = toPage(
@@ -226,7 +233,7 @@ async function listTasks(req: IncomingMessage, res: ServerResponse, user: Caller
 
 async function stats(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string) {
   const [, m, groups] = await withClient((c) =>
-    pipeline(c, [settings(orgId, user.id), membership(orgId, user, false), step(STATS_SQL, [orgId, null])]),
+    pipeline(c, [settings(orgId, user.id, true), membership(orgId, user, false), step(STATS_SQL, [orgId, null])]),
   );
   member(m![0], TaskPermissions.read);
   type G = { total_row: boolean; assignee_id: string | null; total: number; todo: number; in_progress: number; done: number; blocked: number; overdue: number };
@@ -270,7 +277,7 @@ async function board(req: IncomingMessage, res: ServerResponse, user: Caller, or
   const q = boardQuery(orgId, { projectId }, 20);
   const [, m, p, found] = await withClient((c) =>
     pipeline(c, [
-      settings(orgId, user.id),
+      settings(orgId, user.id, true),
       membership(orgId, user, false),
       captured((em) => projects.find(em, orgId, projectId)),
       step(q.sql, q.params),
