@@ -34,7 +34,7 @@ import { RANK_SORT } from '../../src/tasks/task-board.service';
 import { pipeline, Step } from './pipeline';
 
 const SECRET = Buffer.from(process.env.JWT_SECRET ?? '', 'utf8');
-if (SECRET.length === 0) throw new Error('JWT_SECRET is required');
+if (SECRET.length === 0 && require.main === module) throw new Error('JWT_SECRET is required');
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE ?? 10) });
 
 // ---------------------------------------------------------------------------------------
@@ -311,6 +311,7 @@ const iso = (x: string) => `to_char(${x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:
  * SQL so that a write needs no round trip to read it first. The integer part's length
  * comes from its head ('a'…'z': 2…27, 'Z'…'A': 2…27); its last digit that is not 'z' goes
  * up by one, the 'z's after it become '0'; all 'z': the head goes up (a digit more or less).
+ * `l` (the last key) is MATERIALIZED: inlined, its subquery ran once per reference here.
  */
 const BOTTOM_KEY = `CASE WHEN l.rank IS NULL THEN 'a0' ELSE (
   SELECT CASE WHEN x.m IS NOT NULL
@@ -363,16 +364,16 @@ SELECT res.*, pg_notify('${EVENT_CHANNEL}', ${p.org}::text || ':' || head.positi
  * $7 priority, $8 due date, $9 caller, $10 session, $11 the event's payload, $12 request
  * id, $13 when it occurred.
  */
-const CREATE_TASK = `WITH ok AS (
+export const CREATE_TASK = `WITH ok AS (
   SELECT 1 FROM memberships m
    WHERE m.org_id = $1::uuid AND m.user_id = $9::uuid AND m.role IN ('owner', 'admin', 'member')
      AND session_is_live($9::uuid, $10::uuid)
      AND EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1::uuid AND p.id = $2::uuid AND NOT p.archived)
      -- The API's fan-out statement finds no webhook here; the raw server writes no deliveries.
      AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.org_id = $1::uuid AND w.enabled)),
-l AS (SELECT (SELECT t.rank FROM tasks t WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.status = $3::text
+l AS MATERIALIZED (SELECT (SELECT t.rank FROM tasks t WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.status = $3::text
                ORDER BY t.rank DESC, t.id DESC LIMIT 1) AS rank),
-k AS (SELECT ${BOTTOM_KEY} AS rank FROM l),
+k AS MATERIALIZED (SELECT ${BOTTOM_KEY} AS rank FROM l),
 ins AS (
   INSERT INTO tasks AS t (id, org_id, project_id, title, description, status, priority, assignee_id, due_date,
                           created_by, rank, completed_at)
@@ -388,7 +389,7 @@ ${PUBLISH({ org: '$1::uuid', actor: '$9::uuid', type: "'task.created'", target: 
  * when the status is already that one. $1 org, $2 project, $3 task, $4 status, $5 caller,
  * $6 session, $7 request id, $8 when it occurred.
  */
-const CHANGE_STATUS = `WITH ok AS (
+export const CHANGE_STATUS = `WITH ok AS (
   SELECT m.role FROM memberships m
    WHERE m.org_id = $1::uuid AND m.user_id = $5::uuid AND m.role IN ('owner', 'admin', 'member')
      AND session_is_live($5::uuid, $6::uuid)
@@ -399,9 +400,9 @@ old AS (
   SELECT t.id, t.status FROM tasks t, ok
    WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.id = $3::uuid AND t.status <> $4::text
      AND (ok.role IN ('owner', 'admin') OR t.created_by = $5::uuid OR t.assignee_id = $5::uuid)),
-l AS (SELECT (SELECT t.rank FROM tasks t WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.status = $4::text
+l AS MATERIALIZED (SELECT (SELECT t.rank FROM tasks t WHERE t.org_id = $1::uuid AND t.project_id = $2::uuid AND t.status = $4::text
                  AND t.id <> $3::uuid ORDER BY t.rank DESC, t.id DESC LIMIT 1) AS rank),
-k AS (SELECT ${BOTTOM_KEY} AS rank FROM l),
+k AS MATERIALIZED (SELECT ${BOTTOM_KEY} AS rank FROM l),
 upd AS (
   UPDATE tasks t SET status = $4::text, rank = k.rank, version = t.version + 1, updated_at = now(),
          completed_at = CASE WHEN $4::text = 'done' THEN coalesce(t.completed_at, now()) END
@@ -644,13 +645,17 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   throw new HttpFailure(404, 'Not Found', 'No such route on the raw server.');
 }
 
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+if (require.main === module) start();
+
+function start(): void {
+  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address() as { port: number };
-  console.log(`raw server listening on ${address.port}`);
-});
-for (const signal of ['SIGTERM', 'SIGINT'] as const)
-  process.on(signal, () => {
-    server.close();
-    server.closeAllConnections();
-    void pool.end().finally(() => process.exit(0));
+    console.log(`raw server listening on ${address.port}`);
   });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.on(signal, () => {
+      server.close();
+      server.closeAllConnections();
+      void pool.end().finally(() => process.exit(0));
+    });
+}
