@@ -338,6 +338,9 @@ async function main(): Promise<void> {
     const windows: Record<'api' | 'raw', Window[]> = { api: [], raw: [] };
     for (const server of servers) await load(server, s, WARMUP_S);
     for (let round = 0; round < 2; round++) for (const server of servers) windows[server.name].push(await load(server, s, WINDOW_S));
+    if (api.child.exitCode !== null || api.child.signalCode !== null)
+      throw new Error(`the API exited (${api.child.exitCode ?? api.child.signalCode}) during ${s.name}:\n${api.tail.slice(-40).join('\n')}`);
+    if (raw.child.exitCode !== null) throw new Error(`the raw server exited (${raw.child.exitCode}) during ${s.name}`);
     const a = windows.api;
     const r = windows.raw;
     const entry: Record<string, unknown> = {
