@@ -1,0 +1,136 @@
+import { createHash, createHmac } from 'node:crypto';
+import { Client } from 'pg';
+import { JWT_AUDIENCE, JWT_ISSUER } from '../../src/shared/auth/jwt-key';
+
+/**
+ * The benchmark's world, seeded by set-based SQL as the table owner: `orgs` orgs of
+ * `users / orgs` members each (the first an owner, the second an admin, the rest members),
+ * two projects per org, one live session per user, and `tasks` tasks of which org 1 (the
+ * large org) holds `largeOrgTasks`, the rest spread evenly. Ids are derived from the row
+ * numbers (md5), so the bench can name any of them without reading them back.
+ */
+export interface Scale {
+  name: 'small' | 'large';
+  orgs: number;
+  users: number;
+  tasks: number;
+  largeOrgTasks: number;
+  /** Rows in front of the deep keyset page of the large org. */
+  deepOffset: number;
+}
+
+export const SCALES: Record<Scale['name'], Scale> = {
+  small: { name: 'small', orgs: 50, users: 500, tasks: 60_000, largeOrgTasks: 20_000, deepOffset: 10_000 },
+  large: { name: 'large', orgs: 1_000, users: 10_000, tasks: 1_000_000, largeOrgTasks: 100_000, deepOffset: 50_000 },
+};
+
+const uuidOf = (kind: string, n: number | string) => {
+  const h = createHash('md5').update(`${kind}${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+export const ids = {
+  user: (u: number) => uuidOf('u', u),
+  session: (u: number) => uuidOf('s', u),
+  org: (o: number) => uuidOf('o', o),
+  project: (o: number, k: number) => uuidOf('p', `${o}-${k}`),
+};
+
+/** Users of org `o` (1-based): u = o + orgs * k, k = 0 … perOrg-1; k = 0 owner, 1 admin. */
+export function membersOf(scale: Scale, o: number): number[] {
+  const perOrg = scale.users / scale.orgs;
+  return Array.from({ length: perOrg }, (_, k) => o + scale.orgs * k);
+}
+
+export async function seedWorld(url: string, scale: Scale, log: (m: string) => void): Promise<{ seedMs: number; vacuumMs: number }> {
+  const db = new Client({ connectionString: url, query_timeout: 900_000 });
+  db.on('error', () => undefined);
+  await db.connect();
+  const perOrg = scale.users / scale.orgs;
+  const t0 = performance.now();
+  const run = async (label: string, sql: string, params: unknown[] = []) => {
+    const s = performance.now();
+    const r = await db.query(sql, params);
+    log(`  ${label}: ${r.rowCount ?? 0} rows in ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  };
+  try {
+    await db.query(`SET synchronous_commit = off`);
+    await run('users', `INSERT INTO users (id, email, name, password_hash)
+      SELECT md5('u' || u)::uuid, 'bench-' || u || '@example.test', 'Bench user ' || u, 'x' FROM generate_series(1, $1::int) u`, [scale.users]);
+    await run('sessions', `INSERT INTO auth_sessions (id, user_id, expires_at)
+      SELECT md5('s' || u)::uuid, md5('u' || u)::uuid, now() + interval '2 days' FROM generate_series(1, $1::int) u`, [scale.users]);
+    await run('orgs', `INSERT INTO organizations (id, name, created_by)
+      SELECT md5('o' || o)::uuid, 'Bench org ' || o, md5('u' || o)::uuid FROM generate_series(1, $1::int) o`, [scale.orgs]);
+    await run('memberships', `INSERT INTO memberships (org_id, user_id, role)
+      SELECT md5('o' || o)::uuid, md5('u' || (o + $1::int * k))::uuid,
+             CASE k WHEN 0 THEN 'owner' WHEN 1 THEN 'admin' ELSE 'member' END
+        FROM generate_series(1, $1::int) o, generate_series(0, $2::int - 1) k`, [scale.orgs, perOrg]);
+    await run('projects', `INSERT INTO projects (org_id, id, name, created_by)
+      SELECT md5('o' || o)::uuid, md5('p' || o || '-' || k)::uuid, 'Project ' || k, md5('u' || o)::uuid
+        FROM generate_series(1, $1::int) o, generate_series(1, 2) k`, [scale.orgs]);
+    // A million rows go in several times faster into a table without its secondary indexes,
+    // which are then built once each (sorted, not row by row): their definitions are read
+    // back from the catalog, so they are exactly the migrations'.
+    const indexes = (
+      await db.query<{ name: string; def: string }>(
+        `SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+          WHERE i.schemaname = 'public' AND i.tablename = 'tasks'
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+      )
+    ).rows;
+    for (const index of indexes) await db.query(`DROP INDEX ${index.name}`);
+    // Tasks: org 1 first (the large org), then the others round-robin; attributes from a
+    // multiplicative hash of the row number (status 40/20/30/10 %, a third unassigned,
+    // one in six undated), created over the past year in row order.
+    await run('tasks', `INSERT INTO tasks (org_id, project_id, title, description, status, priority, assignee_id, due_date,
+                         created_by, created_at, updated_at, completed_at)
+      SELECT md5('o' || x.o)::uuid, md5('p' || x.o || '-' || (1 + x.h % 2))::uuid,
+             'Bench task ' || g.i,
+             CASE WHEN x.h % 5 = 0 THEN 'Generated by the benchmark, row ' || g.i END,
+             s.status,
+             (ARRAY['low', 'medium', 'high', 'urgent'])[1 + ((x.h / 10) % 4)::int],
+             CASE WHEN (x.h / 40) % 3 = 0 THEN NULL ELSE md5('u' || (x.o + $3::int * ((x.h / 7) % $4::int)))::uuid END,
+             CASE WHEN (x.h / 120) % 6 = 0 THEN NULL ELSE current_date + (((x.h / 720) % 365)::int - 120) END,
+             md5('u' || (x.o + $3::int * ((x.h / 11) % $4::int)))::uuid,
+             s.created_at,
+             least(now(), s.created_at + (x.h % 72) * interval '1 hour'),
+             CASE WHEN s.status = 'done' THEN least(now(), s.created_at + ((x.h / 7) % 96 + 1) * interval '1 hour') END
+        FROM generate_series(1, $1::int) AS g(i)
+       CROSS JOIN LATERAL (SELECT (g.i::bigint * 2654435761) % 4294967291 AS h,
+                                  CASE WHEN g.i <= $2::int THEN 1 ELSE 2 + (g.i - $2::int - 1) % ($3::int - 1) END AS o) x
+       CROSS JOIN LATERAL (
+             SELECT CASE WHEN x.h % 10 < 4 THEN 'todo' WHEN x.h % 10 < 6 THEN 'in_progress'
+                         WHEN x.h % 10 < 9 THEN 'done' ELSE 'blocked' END AS status,
+                    now() - interval '365 days' * (($1::int - g.i)::float8 / $1::int) - (x.h % 600) * interval '1 second' AS created_at) s`,
+      [scale.tasks, scale.largeOrgTasks, scale.orgs, perOrg]);
+    await db.query(`SET maintenance_work_mem = '256MB'`);
+    const s = performance.now();
+    for (const index of indexes) await db.query(index.def);
+    log(`  ${indexes.length} task indexes rebuilt in ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    await db.end().catch(() => undefined);
+    throw error;
+  }
+  const seedMs = performance.now() - t0;
+  const t1 = performance.now();
+  await db.query('VACUUM ANALYZE');
+  const vacuumMs = performance.now() - t1;
+  log(`  VACUUM ANALYZE in ${(vacuumMs / 1000).toFixed(1)} s`);
+  await db.end();
+  return { seedMs, vacuumMs };
+}
+
+/** An access token as the API signs them (HS256, issuer, audience, sub, sid, iat, exp). */
+export function accessToken(secret: string, user: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({
+    sub: ids.user(user),
+    sid: ids.session(user),
+    iat: now,
+    exp: now + 3 * 3600,
+    aud: JWT_AUDIENCE,
+    iss: JWT_ISSUER,
+  })}`;
+  return `${head}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(head).digest('base64url')}`;
+}
