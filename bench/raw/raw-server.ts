@@ -31,6 +31,7 @@ import { OrganizationsRepository } from '../../src/organizations/organizations.r
 import { ProjectsRepository } from '../../src/projects/projects.repository';
 import { TasksRepository, TaskRow, TaskStatus } from '../../src/tasks/tasks.repository';
 import { RANK_SORT } from '../../src/tasks/task-board.service';
+import { statsOf } from '../../src/tasks/task-stats.service';
 import { pipeline, Step } from './pipeline';
 
 const SECRET = Buffer.from(process.env.JWT_SECRET ?? '', 'utf8');
@@ -236,21 +237,7 @@ async function stats(req: IncomingMessage, res: ServerResponse, user: Caller, or
     pipeline(c, [settings(orgId, user.id, true), membership(orgId, user, false), step(STATS_SQL, [orgId, null])]),
   );
   member(m![0], TaskPermissions.read);
-  type G = { total_row: boolean; assignee_id: string | null; total: number; todo: number; in_progress: number; done: number; blocked: number; overdue: number };
-  const rows = groups as unknown as G[];
-  const totals = rows.find((g) => g.total_row) ?? { total: 0, todo: 0, in_progress: 0, done: 0, blocked: 0, overdue: 0 };
-  const byAssignee = rows
-    .filter((g) => !g.total_row)
-    .map((g) => ({ assigneeId: g.assignee_id, count: g.total }))
-    .sort((a, b) => b.count - a.count || (a.assigneeId ?? '\uffff').localeCompare(b.assigneeId ?? '\uffff'));
-  json(req, res, 200, {
-    total: totals.total,
-    byStatus: { todo: totals.todo, in_progress: totals.in_progress, done: totals.done, blocked: totals.blocked },
-    completed: totals.done,
-    pending: totals.total - totals.done,
-    overdue: totals.overdue,
-    byAssignee,
-  });
+  json(req, res, 200, statsOf(groups as unknown as Parameters<typeof statsOf>[0]));
 }
 
 async function getTask(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, projectId: string, taskId: string) {
