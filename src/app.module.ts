@@ -8,6 +8,14 @@ import { TasksModule } from './tasks/tasks.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
-  imports: [KernelModule, AccountsModule, OrganizationsModule, ActivityModule, ProjectsModule, TasksModule, WebhooksModule],
+  imports: [
+    KernelModule,
+    AccountsModule,
+    OrganizationsModule,
+    ActivityModule,
+    ProjectsModule,
+    TasksModule,
+    WebhooksModule,
+  ],
 })
 export class AppModule {}

@@ -24,6 +24,7 @@ import { CurrentProject, ProjectRoute } from './project.guard';
 import { ProjectPermissions } from './project.policy';
 import { ProjectRow } from './projects.repository';
 import { ProjectsService } from './projects.service';
+import { AnsweredByOpeningBatch } from '../shared/auth/path-reads';
 
 @ApiTags('projects')
 @TenantRoute()
@@ -61,6 +62,7 @@ export class ProjectController {
   constructor(private readonly projects: ProjectsService) {}
 
   @Get()
+  @AnsweredByOpeningBatch()
   @AllowRoles(...ProjectPermissions.read)
   @ApiOperation({ operationId: 'getProject', summary: 'One project' })
   @ApiResponse({ status: 200, type: ProjectResponse })

@@ -33,6 +33,7 @@ import { TaskPermissions } from './task.policy';
 import { TaskRow } from './tasks.repository';
 import { TasksService } from './tasks.service';
 import { filterOf, orderOf } from './task-list-params';
+import { AnsweredByOpeningBatch } from '../shared/auth/path-reads';
 
 const etag = (task: { version: number }) => `"${task.version}"`;
 
@@ -100,6 +101,7 @@ export class TaskController {
   ) {}
 
   @Get()
+  @AnsweredByOpeningBatch()
   @AllowRoles(...TaskPermissions.read)
   @ApiOperation({
     operationId: 'getTask',

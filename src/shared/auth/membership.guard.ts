@@ -16,7 +16,7 @@ import { Forbidden, NotFound } from '../http/domain-error';
 import { requestState } from '../http/request-state';
 import { Unauthenticated } from './jwt-auth.guard';
 import { MEMBERSHIP_DIRECTORY, MembershipDirectory } from './ports';
-import { openingPathReads, pathReadsOf } from './path-reads';
+import { answeredByOpeningBatch, openingPathReads, pathReadsOf } from './path-reads';
 import { IS_TENANT_ROUTE } from './public.decorator';
 import { isUuid } from '../uuid';
 
@@ -77,6 +77,7 @@ export class MembershipGuard implements CanActivate {
         lockOrg: !read,
       }),
       pathReads.map((p) => p.read),
+      { commit: read && answeredByOpeningBatch([context.getHandler(), context.getClass()]) },
     );
     state.transaction = transaction;
     state.opened = Object.fromEntries(pathReads.map((p, i) => [p.name, answers[i]]));

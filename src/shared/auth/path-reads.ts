@@ -1,3 +1,4 @@
+import { SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { inlineParameters } from '../database/inline-parameters';
 import type { OrgRole } from '../database/request-context';
@@ -93,4 +94,17 @@ function admitted(role: string): string {
 export function openedRead<T>(request: FastifyRequest, name: string): { value: T } | undefined {
   const opened = requestState(request).opened;
   return opened && name in opened ? { value: opened[name] as T } : undefined;
+}
+
+const ANSWERED_BY_OPENING_BATCH = 'worklane:answered-by-opening-batch';
+
+/**
+ * A read whose handler answers from what the guard chain resolved (a task, a project) and
+ * queries nothing more: its opening batch carries the COMMIT as well, so the request costs
+ * one round trip in all. A handler that queried anyway would find its transaction ended.
+ */
+export const AnsweredByOpeningBatch = () => SetMetadata(ANSWERED_BY_OPENING_BATCH, true);
+
+export function answeredByOpeningBatch(targets: object[]): boolean {
+  return targets.some((target) => Reflect.getMetadata(ANSWERED_BY_OPENING_BATCH, target) === true);
 }

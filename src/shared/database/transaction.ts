@@ -60,6 +60,7 @@ export class Transaction {
     runner: QueryRunner,
     scope: TransactionScope,
     reads: ReadonlyArray<OpeningRead<unknown>>,
+    { commit = false }: { commit?: boolean } = {},
   ): Promise<[Transaction, unknown[]]> {
     const settings = [
       ['role', scope.role],
@@ -69,6 +70,8 @@ export class Transaction {
     const batch = [
       `START TRANSACTION; SELECT ${settings.join(', ')}`,
       ...reads.flatMap((r) => r.statements),
+      // A read whose answer is all in `reads` commits here too: one round trip in all.
+      ...(commit ? ['COMMIT'] : []),
     ];
     let answers: unknown[];
     try {
@@ -80,7 +83,8 @@ export class Transaction {
       }>;
       markActive(runner, true);
       // The reads' results are the batch's last ones, in order.
-      let next = results.length - reads.reduce((n, r) => n + r.statements.length, 0);
+      let next =
+        results.length - (commit ? 1 : 0) - reads.reduce((n, r) => n + r.statements.length, 0);
       answers = reads.map((read) => {
         const own = results.slice(next, (next += read.statements.length));
         return read.read(own.map((result) => result.rows));
@@ -90,7 +94,13 @@ export class Transaction {
       await runner.release();
       throw error;
     }
-    return [new Transaction(runner, scope), answers];
+    const transaction = new Transaction(runner, scope);
+    if (commit) {
+      markActive(runner, false);
+      transaction.state = 'committed';
+      await runner.release();
+    }
+    return [transaction, answers];
   }
 
   get manager(): EntityManager {

@@ -75,16 +75,21 @@ export class UnitOfWork {
     return Transaction.begin(this.dataSource.createQueryRunner(), scope);
   }
 
-  /** `begin`, with `read` (and `more`) answered in the same round trip as BEGIN. */
+  /**
+   * `begin`, with `read` (and `more`) answered in the same round trip as BEGIN; with
+   * `commit`, the transaction ends in that trip too.
+   */
   async beginWith<T>(
     scope: TransactionScope,
     read: OpeningRead<T>,
     more: ReadonlyArray<OpeningRead<unknown>> = [],
+    options: { commit?: boolean } = {},
   ): Promise<[Transaction, T, unknown[]]> {
     const [transaction, [answer, ...rest]] = await Transaction.beginWith(
       this.dataSource.createQueryRunner(),
       scope,
       [read, ...more],
+      options,
     );
     return [transaction, answer as T, rest];
   }
