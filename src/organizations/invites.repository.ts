@@ -206,9 +206,8 @@ export class InvitesRepository {
     mailId: string,
   ): Promise<void> {
     await em.query(
-      `WITH old AS (SELECT token_hash FROM invites WHERE org_id = $1 AND id = $2)
-       INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
-       SELECT $1, token_hash, $2 FROM old`,
+      `INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
+       SELECT org_id, token_hash, id FROM invites WHERE org_id = $1 AND id = $2`,
       [invite.orgId, invite.id],
     );
     await em.query(
@@ -218,11 +217,13 @@ export class InvitesRepository {
     );
   }
 
-  /** Whether `tokenHash` is one a resend replaced (a system read: the token names no org). */
-  async isRetiredToken(em: EntityManager, tokenHash: Buffer): Promise<boolean> {
+  /** Whether `tokenHash` is one a resend replaced (a system read, in the org the token names). */
+  async isRetiredToken(em: EntityManager, orgId: string, tokenHash: Buffer): Promise<boolean> {
     return (
-      (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [tokenHash])) !==
-      undefined
+      (await one(em, `SELECT 1 FROM retired_invite_tokens WHERE org_id = $1 AND token_hash = $2`, [
+        orgId,
+        tokenHash,
+      ])) !== undefined
     );
   }
 
@@ -247,7 +248,7 @@ export class InvitesRepository {
   }
 
   /**
-   * Finds an invite by its token across orgs and locks it, so concurrent redemptions of
+   * Finds an invite by its token in the org the token names and locks it, so concurrent redemptions of
    * one token queue here and each sees the uses left by the one before. With it, the
    * creator's role in the org today (null if they are no member): the invite grants only
    * what its creator still may. A removal or demotion revokes the invite row, so it
@@ -257,6 +258,7 @@ export class InvitesRepository {
    */
   findByTokenForUpdate(
     em: EntityManager,
+    orgId: string,
     tokenHash: Buffer,
   ): Promise<(InviteRow & { orgName: string; creatorRole: OrgRole | null }) | undefined> {
     return one(
@@ -264,9 +266,9 @@ export class InvitesRepository {
       `SELECT ${COLUMNS}, o.name AS "orgName", c.role AS "creatorRole"
          FROM invites i JOIN organizations o ON o.id = i.org_id
          LEFT JOIN memberships c ON c.org_id = i.org_id AND c.user_id = i.created_by
-        WHERE i.token_hash = $1
+        WHERE i.org_id = $1 AND i.token_hash = $2
           FOR KEY SHARE OF o FOR UPDATE OF i`,
-      [tokenHash],
+      [orgId, tokenHash],
     );
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
 import { one, rows } from '../shared/database/sql';
+import { DatabaseTopology } from '../shared/database/topology';
 
 export interface OrgRow {
   id: string;
@@ -42,8 +43,20 @@ SELECT session_is_live($2, $3) AS live,
        (SELECT m.role FROM memberships m JOIN org ON org.id = m.org_id
          WHERE m.org_id = $1 AND m.user_id = $2) AS role`;
 
+/**
+ * On Citus the membership query is routed to the org's shard, where the session check
+ * (over `auth_sessions`, distributed by session) cannot run: it goes first, on its own.
+ */
+const SESSION_LIVE = `SELECT session_is_live($1, $2) AS live`;
+const ROLE_ONLY = `SELECT (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`;
+const ROLE_ONLY_LOCKING_ORG = `WITH org AS (SELECT id FROM organizations WHERE id = $1 FOR KEY SHARE)
+SELECT (SELECT m.role FROM memberships m JOIN org ON org.id = m.org_id
+         WHERE m.org_id = $1 AND m.user_id = $2) AS role`;
+
 @Injectable()
 export class OrganizationsRepository {
+  constructor(private readonly topology: DatabaseTopology) {}
+
   async insertOrg(
     em: EntityManager,
     org: { id: string; name: string; createdBy: string },
@@ -85,7 +98,7 @@ export class OrganizationsRepository {
     await em.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
   }
 
-  /** The caller's orgs, across tenants: allowed by the `own_memberships` policies. */
+  /** The caller's orgs, across tenants: a system operation (GET /orgs, GET /me). */
   listForUser(
     em: EntityManager,
     userId: string,
@@ -157,6 +170,16 @@ export class OrganizationsRepository {
     sessionId: string,
     { lockOrg }: { lockOrg: boolean },
   ): Promise<{ role: OrgRole | null; sessionLive: boolean }> {
+    if (this.topology.citus) {
+      const session = await one<{ live: boolean }>(em, SESSION_LIVE, [userId, sessionId]);
+      if (session?.live !== true) return { role: null, sessionLive: false };
+      const member = await one<{ role: OrgRole | null }>(
+        em,
+        lockOrg ? ROLE_ONLY_LOCKING_ORG : ROLE_ONLY,
+        [orgId, userId],
+      );
+      return { role: member?.role ?? null, sessionLive: true };
+    }
     const row = await one<{ role: OrgRole | null; live: boolean }>(
       em,
       lockOrg ? CALLER_ROLE_LOCKING_ORG : CALLER_ROLE,

@@ -47,7 +47,7 @@ export class WebhookDeliveriesRepository {
     const found = await rows<{ id: string }>(
       em,
       `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
-       SELECT $1, w.id, e.type, e.position, e.body, now()
+       SELECT w.org_id, w.id, e.type, e.position, e.body, now()
          FROM webhooks w
          JOIN jsonb_to_recordset($2::jsonb) AS e(type text, position bigint, body text)
            ON cardinality(w.events) = 0
