@@ -12,8 +12,10 @@ export interface TransactionScope {
 
 /**
  * One database transaction with its tenant settings, plus the work to run once it
- * commits (after-commit event handlers). Settings are transaction-local
- * (`set_config(..., true)`), so the connection goes back to the pool carrying none.
+ * commits (after-commit event handlers). Settings are transaction-local (`SET LOCAL`), so
+ * the connection goes back to the pool carrying none. `SET LOCAL`, not `set_config`: on
+ * Citus only the former reaches the shards (with `citus.propagate_set_commands = 'local'`),
+ * where row-level security reads them; on one server the two are the same.
  */
 export class Transaction {
   private static readonly logger = new Logger('Transaction');
@@ -30,15 +32,20 @@ export class Transaction {
    * why the values are checked and inlined here rather than bound: roles come from a
    * closed set and ids must be uuids.
    */
-  static async begin(runner: QueryRunner, scope: TransactionScope): Promise<Transaction> {
+  static async begin(
+    runner: QueryRunner,
+    scope: TransactionScope,
+    { citus = false }: { citus?: boolean } = {},
+  ): Promise<Transaction> {
     const settings = [
-      ['role', scope.role],
-      ['app.org_id', scope.orgId ?? ''],
-      ['app.user_id', scope.userId ?? ''],
-    ].map(([name, value]) => `set_config('${name}', '${checked(name!, value!)}', true)`);
+      ...(citus ? [`SET LOCAL citus.propagate_set_commands = 'local'`] : []),
+      setLocal('role', scope.role),
+      setLocal('app.org_id', scope.orgId ?? ''),
+      setLocal('app.user_id', scope.userId ?? ''),
+    ];
     try {
       await runner.connect();
-      await runner.query(`START TRANSACTION; SELECT ${settings.join(', ')}`);
+      await runner.query(`START TRANSACTION; ${settings.join('; ')}`);
       markActive(runner, true);
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
@@ -58,21 +65,19 @@ export class Transaction {
 
   /** Narrows an open transaction to one org (the membership guard, once it knows it). */
   async setOrg(orgId: string): Promise<void> {
-    await this.runner.query(`SELECT set_config('app.org_id', $1, true)`, [
-      checked('app.org_id', orgId),
-    ]);
+    await this.runner.query(setLocal('app.org_id', orgId));
     (this.scope as { orgId?: string }).orgId = orgId;
   }
 
   /** Runs `fn` under another role inside this transaction, then returns to this one's. */
   async withRole<T>(role: DatabaseRole, fn: (em: EntityManager) => Promise<T>): Promise<T> {
     if (role === this.scope.role) return fn(this.manager);
-    await this.runner.query(`SELECT set_config('role', $1, true)`, [role]);
+    await this.runner.query(setLocal('role', role));
     try {
       return await fn(this.manager);
     } finally {
       if (this.isOpen && this.runner.isTransactionActive) {
-        await this.runner.query(`SELECT set_config('role', $1, true)`, [this.scope.role]);
+        await this.runner.query(setLocal('role', this.scope.role));
       }
     }
   }
@@ -116,6 +121,20 @@ export class Transaction {
 }
 
 const ROLES = new Set<string>(['worklane_app', 'worklane_system']);
+
+/**
+ * A transaction-local setting of a checked value (SET takes no parameters, so values are
+ * inlined). The tenant settings by `SET LOCAL`, which Citus sends to every worker
+ * connection of the transaction. The role by `set_config`, which it does not: the
+ * coordinator opens its worker connections as the current role, so they are the app
+ * role's already, and a SECURITY DEFINER function's (`session_is_live`) must stay its
+ * owner's on the workers too.
+ */
+function setLocal(name: string, value: string): string {
+  return name === 'role'
+    ? `SELECT set_config('role', '${checked(name, value)}', true)`
+    : `SET LOCAL ${name} = '${checked(name, value)}'`;
+}
 
 /** A value that may be inlined in the BEGIN batch, or a programming error. */
 function checked(name: string, value: string): string {
