@@ -30,22 +30,30 @@ export class Transaction {
   /**
    * BEGIN and the tenant settings go in one round trip (a simple-protocol batch), which is
    * why the values are checked and inlined here rather than bound: roles come from a
-   * closed set and ids must be uuids.
+   * closed set and ids must be uuids. On Citus, two: Citus forwards a `SET LOCAL` to the
+   * workers as the whole query string that carried it, so the tenant settings travel in a
+   * string of their own (with BEGIN or the role in it, workers would get those too).
    */
   static async begin(
     runner: QueryRunner,
     scope: TransactionScope,
     { citus = false }: { citus?: boolean } = {},
   ): Promise<Transaction> {
-    const settings = [
-      ...(citus ? [`SET LOCAL citus.propagate_set_commands = 'local'`] : []),
-      setLocal('role', scope.role),
+    const role = setLocal('role', scope.role);
+    const tenant = [
       setLocal('app.org_id', scope.orgId ?? ''),
       setLocal('app.user_id', scope.userId ?? ''),
-    ];
+    ].join('; ');
     try {
       await runner.connect();
-      await runner.query(`START TRANSACTION; ${settings.join('; ')}`);
+      if (citus) {
+        await runner.query(
+          `START TRANSACTION; ${role}; SET LOCAL citus.propagate_set_commands = 'local'`,
+        );
+        await runner.query(tenant);
+      } else {
+        await runner.query(`START TRANSACTION; ${role}; ${tenant}`);
+      }
       markActive(runner, true);
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
