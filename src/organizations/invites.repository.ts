@@ -33,6 +33,9 @@ export type ListedInvite = InviteRow & { delivery: InviteDelivery | null };
 const COLUMNS = `i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUses", i.uses,
   i.expires_at AS "expiresAt", i.revoked_at AS "revokedAt", i.created_by AS "createdBy",
   i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId"`;
+// What a write answers: the columns without the keyset text, a STABLE cast that no write's
+// answer uses (Citus evaluates RETURNING on the shard, where only IMMUTABLE functions run).
+const RETURNED = COLUMNS.replace(/ i\.created_at::text AS "createdKey",/, '');
 
 const DELIVERY = `m.status AS "deliveryStatus", m.attempts AS "deliveryAttempts",
   m.last_error AS "deliveryLastError", m.sent_at AS "deliverySentAt"`;
@@ -86,7 +89,7 @@ export class InvitesRepository {
     return (await one<InviteRow>(
       em,
       `INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by, mail_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RETURNED}`,
       [
         invite.orgId,
         invite.kind,
@@ -196,14 +199,16 @@ export class InvitesRepository {
   }
 
   /**
-   * A resend: the invite gets a new token, its lifetime again from now and its new email;
-   * the old token is kept as retired, so that it answers 410 (gone), not 404.
+   * A resend: the invite gets a new token, its lifetime again from now (`expiresAt`, the
+   * date its new email states) and its new email; the old token is kept as retired, so that
+   * it answers 410 (gone), not 404.
    */
   async rotateToken(
     em: EntityManager,
     invite: { orgId: string; id: string },
     tokenHash: Buffer,
     mailId: string,
+    expiresAt: Date,
   ): Promise<void> {
     await em.query(
       `INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
@@ -211,9 +216,8 @@ export class InvitesRepository {
       [invite.orgId, invite.id],
     );
     await em.query(
-      `UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = now() + (expires_at - created_at)
-        WHERE org_id = $1 AND id = $2`,
-      [invite.orgId, invite.id, tokenHash, mailId],
+      `UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = $5 WHERE org_id = $1 AND id = $2`,
+      [invite.orgId, invite.id, tokenHash, mailId, expiresAt],
     );
   }
 

@@ -161,7 +161,7 @@ export class InvitesService implements InviteRedeemer {
         resent: true,
       });
       await this.mail.cancel(em, [invite.mailId]);
-      await this.invites.rotateToken(em, invite, hashToken(token), mailId);
+      await this.invites.rotateToken(em, invite, hashToken(token), mailId, expiresAt);
       const listed = (await this.invites.findWithDelivery(em, actor.orgId, invite.id))!;
       await this.events.publish(
         new InviteResent(actor.orgId, actor.userId, invite.id, {

@@ -93,8 +93,13 @@ export class OrganizationsRepository {
     ))!;
   }
 
-  /** Memberships, invites and audit entries go with it (ON DELETE CASCADE). */
+  /**
+   * Memberships, invites, projects and audit entries go with it (ON DELETE CASCADE); its
+   * tasks first, since their assignee key to memberships has no action, and on a Citus
+   * shard the cascade may reach memberships before it reaches tasks.
+   */
   async deleteOrg(em: EntityManager, orgId: string): Promise<void> {
+    await em.query(`DELETE FROM tasks WHERE org_id = $1`, [orgId]);
     await em.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
   }
 

@@ -34,6 +34,9 @@ export interface FanOutEvent {
 const COLUMNS = `d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "eventType",
   d.event_position::int AS "eventPosition", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
   d.created_at AS "createdAt", d.created_at::text AS "createdKey"`;
+// What a write answers: the columns without the keyset text, a STABLE cast that no write's
+// answer uses (Citus evaluates RETURNING on the shard, where only IMMUTABLE functions run).
+const RETURNED = COLUMNS.replace(/, d\.created_at::text AS "createdKey"$/, '');
 
 /** The only delivery SQL; every method names its org. */
 @Injectable()
@@ -148,7 +151,7 @@ export class WebhookDeliveriesRepository {
       em,
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
         WHERE d.org_id = $1 AND d.id = $2 AND d.status <> 'pending'
-        RETURNING ${COLUMNS}`,
+        RETURNING ${RETURNED}`,
       [orgId, deliveryId],
     );
   }

@@ -25,7 +25,11 @@ describe('EventBus', () => {
   afterAll(() => dataSource.destroy());
   beforeEach(() => {
     uow = new UnitOfWork(dataSource, { citus: false } as DatabaseTopology);
-    bus = new EventBus(uow, new EventLogRepository({ citus: false } as DatabaseTopology), new EventFeed(dataSource));
+    bus = new EventBus(
+      uow,
+      new EventLogRepository({ citus: false } as DatabaseTopology),
+      new EventFeed(dataSource),
+    );
   });
 
   const outboxCount = async (marker: string) =>
