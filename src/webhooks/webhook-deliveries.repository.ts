@@ -118,13 +118,15 @@ export class WebhookDeliveriesRepository {
     attempt: DeliveryAttempt,
     next: { status: DeliveryStatus; nextAttemptInSeconds: number | null },
   ): Promise<boolean> {
+    // `(SELECT now())` in the CASE: Citus runs this write on the shard and refuses a bare
+    // now() there.
     const row = await one<{ id: string }>(
       em,
       `UPDATE webhook_deliveries SET
           attempts = attempts || jsonb_build_array($3::jsonb),
           status = $4,
           next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL
-                                 ELSE now() + make_interval(secs => $5::float8) END
+                                 ELSE (SELECT now()) + make_interval(secs => $5::float8) END
         WHERE org_id = $1 AND id = $2 AND status = 'pending'
         RETURNING id`,
       [orgId, deliveryId, JSON.stringify(attempt), next.status, next.nextAttemptInSeconds],
