@@ -12,7 +12,6 @@ import { createTestApp, TestApp } from './helpers/app';
  */
 const NOT_TENANT_KEYED = new Set(['queued_mail', 'idempotency_keys']);
 
-
 interface Table {
   name: string;
   rls: boolean;
