@@ -118,18 +118,21 @@ export class WebhookDeliveriesRepository {
     attempt: DeliveryAttempt,
     next: { status: DeliveryStatus; nextAttemptInSeconds: number | null },
   ): Promise<boolean> {
-    // `(SELECT now())` in the CASE: Citus runs this write on the shard and refuses a bare
-    // now() there.
+    // The next attempt's time is reckoned here: Citus runs this write on the shard, where it
+    // takes no now() in a CASE (bare, or as a subquery: "unrecognized node type").
+    const nextAt =
+      next.nextAttemptInSeconds === null
+        ? null
+        : new Date(Date.now() + next.nextAttemptInSeconds * 1000);
     const row = await one<{ id: string }>(
       em,
       `UPDATE webhook_deliveries SET
           attempts = attempts || jsonb_build_array($3::jsonb),
           status = $4,
-          next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL
-                                 ELSE (SELECT now()) + make_interval(secs => $5::float8) END
+          next_attempt_at = $5::timestamptz
         WHERE org_id = $1 AND id = $2 AND status = 'pending'
         RETURNING id`,
-      [orgId, deliveryId, JSON.stringify(attempt), next.status, next.nextAttemptInSeconds],
+      [orgId, deliveryId, JSON.stringify(attempt), next.status, nextAt],
     );
     return !!row;
   }

@@ -122,7 +122,7 @@ export class WebhooksRepository {
     changes: WebhookChanges,
   ): Promise<WebhookRow> {
     // `(SELECT now())`, not now(), in a CASE or beside a column: Citus runs this write on
-    // the shard and refuses a bare now() there (so in recordFailure).
+    // the shard and refuses a bare now() there.
     return written(
       await one<WebhookRow>(
         em,
@@ -214,24 +214,26 @@ export class WebhooksRepository {
     reason: string,
     disableAfterHours: number,
   ): Promise<{ disabled: boolean; failingSince: Date } | undefined> {
-    // `(SELECT now())` where now() meets a column, a CASE or a coalesce: Citus runs such a
-    // write on the shard, and refuses a bare now() there.
+    // The time ($5) and the cutoff ($4) come from here: Citus runs this write on the shard,
+    // where it takes no now() beside a column or in a CASE (bare, or as a subquery:
+    // "unrecognized node type").
+    const now = new Date();
     return one<{ disabled: boolean; failingSince: Date }>(
       em,
       `WITH before AS (
-         SELECT enabled, coalesce(failing_since, (SELECT now())) AS since FROM webhooks
+         SELECT enabled, coalesce(failing_since, $5::timestamptz) AS since FROM webhooks
           WHERE org_id = $1 AND id = $2 FOR UPDATE)
        UPDATE webhooks w SET
           failing_since = before.since,
-          enabled = w.enabled AND before.since > (SELECT now()) - make_interval(hours => $4),
-          disabled_reason = CASE WHEN w.enabled AND before.since <= (SELECT now()) - make_interval(hours => $4)
+          enabled = w.enabled AND before.since > $4::timestamptz,
+          disabled_reason = CASE WHEN w.enabled AND before.since <= $4::timestamptz
                                  THEN $3 ELSE w.disabled_reason END,
-          disabled_at = CASE WHEN w.enabled AND before.since <= (SELECT now()) - make_interval(hours => $4)
-                             THEN (SELECT now()) ELSE w.disabled_at END
+          disabled_at = CASE WHEN w.enabled AND before.since <= $4::timestamptz
+                             THEN $5::timestamptz ELSE w.disabled_at END
          FROM before
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING before.enabled AND NOT w.enabled AS disabled, before.since AS "failingSince"`,
-      [orgId, webhookId, reason, disableAfterHours],
+      [orgId, webhookId, reason, new Date(now.getTime() - disableAfterHours * 3_600_000), now],
     );
   }
 }
