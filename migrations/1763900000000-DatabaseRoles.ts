@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { loginRolesIfCitus } from './support/citus';
 
 /**
  * The two non-owner roles request work drops to (DESIGN §3):
@@ -26,6 +27,7 @@ export class DatabaseRoles1763900000000 implements MigrationInterface {
         END $$`);
       await db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
     }
+    await loginRolesIfCitus(db, ['worklane_app', 'worklane_system']);
   }
 
   public async down(db: QueryRunner): Promise<void> {

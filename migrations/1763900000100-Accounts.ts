@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { referenceIfCitus } from './support/citus';
 
 /** Users and their sessions: global tables, no tenant. */
 export class Accounts1763900000100 implements MigrationInterface {
@@ -13,6 +14,7 @@ export class Accounts1763900000100 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX users_email_key ON users (email)`);
+    await referenceIfCitus(db, 'users');
 
     // One row per signed-in device: the family its chain of refresh tokens belongs to.
     await db.query(`
@@ -27,7 +29,9 @@ export class Accounts1763900000100 implements MigrationInterface {
         revoked_at timestamptz,
         revoked_reason text
       )`);
-    await db.query(`CREATE INDEX auth_sessions_user_idx ON auth_sessions (user_id) WHERE revoked_at IS NULL`);
+    await db.query(
+      `CREATE INDEX auth_sessions_user_idx ON auth_sessions (user_id) WHERE revoked_at IS NULL`,
+    );
 
     await db.query(`
       CREATE TABLE refresh_tokens (

@@ -18,7 +18,9 @@ export class Outbox1763900000200 implements MigrationInterface {
         published_at timestamptz
       )`);
     await db.query(`CREATE INDEX outbox_events_org_idx ON outbox_events (org_id, id)`);
-    await db.query(`CREATE INDEX outbox_events_unpublished_idx ON outbox_events (id) WHERE published_at IS NULL`);
+    await db.query(
+      `CREATE INDEX outbox_events_unpublished_idx ON outbox_events (id) WHERE published_at IS NULL`,
+    );
     await db.query(`GRANT SELECT, INSERT ON outbox_events TO worklane_app, worklane_system`);
   }
 

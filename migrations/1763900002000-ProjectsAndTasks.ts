@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { distributeIfCitus, isCitus } from './support/citus';
 
 const CURRENT_ORG = `nullif(current_setting('app.org_id', true), '')::uuid`;
 
@@ -11,7 +12,7 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
   public async up(db: QueryRunner): Promise<void> {
     await db.query(`
       CREATE TABLE projects (
-        org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+        org_id uuid NOT NULL,
         id uuid NOT NULL DEFAULT gen_random_uuid(),
         name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
         description text CHECK (length(description) <= 10000),
@@ -21,9 +22,18 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (org_id, id)
       )`);
+    await distributeIfCitus(db, 'projects', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE projects ADD FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE`,
+    );
     await db.query(`CREATE UNIQUE INDEX projects_org_name_key ON projects (org_id, lower(name))`);
-    await db.query(`CREATE INDEX projects_org_list_idx ON projects (org_id, archived, created_at, id)`);
+    await db.query(
+      `CREATE INDEX projects_org_list_idx ON projects (org_id, archived, created_at, id)`,
+    );
 
+    // Citus refuses SET NULL through a key that holds the distribution column; migration
+    // 1763900010000 drops the action everywhere (member removal unassigns explicitly).
+    const unassign = (await isCitus(db)) ? '' : 'ON DELETE SET NULL (assignee_id)';
     await db.query(`
       CREATE TABLE tasks (
         org_id uuid NOT NULL,
@@ -50,10 +60,15 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
         completed_at timestamptz,
         version integer NOT NULL DEFAULT 1,
         PRIMARY KEY (org_id, id),
-        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id) ON DELETE CASCADE,
-        FOREIGN KEY (org_id, assignee_id) REFERENCES memberships (org_id, user_id) ON DELETE SET NULL (assignee_id),
         CHECK ((status = 'done') = (completed_at IS NOT NULL))
       )`);
+    await distributeIfCitus(db, 'tasks', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE tasks ADD FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id) ON DELETE CASCADE`,
+    );
+    await db.query(
+      `ALTER TABLE tasks ADD FOREIGN KEY (org_id, assignee_id) REFERENCES memberships (org_id, user_id) ${unassign}`,
+    );
     // Lists within a project and across the org, for every sort offered (ties by id).
     const sorts = {
       created: 'created_at',
@@ -64,11 +79,17 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
     };
     for (const [name, key] of Object.entries(sorts)) {
       await db.query(`CREATE INDEX tasks_org_${name}_idx ON tasks (org_id, ${key}, id)`);
-      await db.query(`CREATE INDEX tasks_project_${name}_idx ON tasks (org_id, project_id, ${key}, id)`);
+      await db.query(
+        `CREATE INDEX tasks_project_${name}_idx ON tasks (org_id, project_id, ${key}, id)`,
+      );
     }
-    await db.query(`CREATE INDEX tasks_org_assignee_idx ON tasks (org_id, assignee_id, created_at, id)`);
+    await db.query(
+      `CREATE INDEX tasks_org_assignee_idx ON tasks (org_id, assignee_id, created_at, id)`,
+    );
     await db.query(`CREATE INDEX tasks_org_status_idx ON tasks (org_id, status, created_at, id)`);
-    await db.query(`CREATE INDEX tasks_org_open_due_idx ON tasks (org_id, due_date) WHERE status <> 'done'`);
+    await db.query(
+      `CREATE INDEX tasks_org_open_due_idx ON tasks (org_id, due_date) WHERE status <> 'done'`,
+    );
 
     // One row per (user, key): the first response of an idempotent POST, replayed for 24 h.
     await db.query(`
@@ -82,9 +103,13 @@ export class ProjectsAndTasks1763900002000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (user_id, key)
       )`);
+    // User-scoped: by user, in a group of its own (a key is read and written by its user).
+    await distributeIfCitus(db, 'idempotency_keys', 'user_id', 'none');
     await db.query(`CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at)`);
 
-    await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON projects, tasks, idempotency_keys TO worklane_app`);
+    await db.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON projects, tasks, idempotency_keys TO worklane_app`,
+    );
     for (const table of ['projects', 'tasks']) {
       await db.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
       await db.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);

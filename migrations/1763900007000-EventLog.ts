@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { distributeIfCitus } from './support/citus';
 
 const CURRENT_ORG = `nullif(current_setting('app.org_id', true), '')::uuid`;
 
@@ -29,15 +30,22 @@ export class EventLog1763900007000 implements MigrationInterface {
         org_id uuid PRIMARY KEY,
         position bigint NOT NULL CHECK (position >= 0)
       )`);
+    await distributeIfCitus(db, 'event_log_heads', 'org_id', 'organizations');
     await db.query(`
       INSERT INTO event_log_heads (org_id, position)
       SELECT org_id, max(position) FROM outbox_events GROUP BY org_id`);
     await db.query(`ALTER TABLE outbox_events ALTER COLUMN org_id SET NOT NULL`);
     await db.query(`ALTER TABLE outbox_events ALTER COLUMN position SET NOT NULL`);
     await db.query(`DROP POLICY tenant_isolation ON outbox_events`);
+    // Off and back on below: Citus distributes only a table without policies.
+    await db.query(`DROP POLICY system_operations ON outbox_events`);
     await db.query(`ALTER TABLE outbox_events DROP COLUMN id, DROP COLUMN published_at`);
     await db.query(`DROP INDEX IF EXISTS outbox_events_org_idx`);
     await db.query(`ALTER TABLE outbox_events ADD PRIMARY KEY (org_id, position)`);
+    await distributeIfCitus(db, 'outbox_events', 'org_id', 'organizations');
+    await db.query(
+      `CREATE POLICY system_operations ON outbox_events TO worklane_system USING (true) WITH CHECK (true)`,
+    );
     await db.query(`
       CREATE POLICY tenant_isolation ON outbox_events TO worklane_app
         USING (org_id = ${CURRENT_ORG}) WITH CHECK (org_id = ${CURRENT_ORG})`);
@@ -57,13 +65,17 @@ export class EventLog1763900007000 implements MigrationInterface {
 
     await db.query(`
       CREATE TABLE event_stream_tickets (
-        org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+        org_id uuid NOT NULL,
         token_hash bytea NOT NULL,
         user_id uuid NOT NULL,
         session_id uuid NOT NULL,
         expires_at timestamptz NOT NULL,
         PRIMARY KEY (org_id, token_hash)
       )`);
+    await distributeIfCitus(db, 'event_stream_tickets', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE event_stream_tickets ADD FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE`,
+    );
     await db.query(`ALTER TABLE event_stream_tickets ENABLE ROW LEVEL SECURITY`);
     await db.query(`ALTER TABLE event_stream_tickets FORCE ROW LEVEL SECURITY`);
     await db.query(`

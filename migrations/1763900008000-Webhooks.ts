@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { distributeIfCitus } from './support/citus';
 
 const CURRENT_ORG = `nullif(current_setting('app.org_id', true), '')::uuid`;
 
@@ -18,7 +19,7 @@ export class Webhooks1763900008000 implements MigrationInterface {
   public async up(db: QueryRunner): Promise<void> {
     await db.query(`
       CREATE TABLE webhooks (
-        org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+        org_id uuid NOT NULL,
         id uuid NOT NULL DEFAULT gen_random_uuid(),
         url text NOT NULL CHECK (length(url) BETWEEN 1 AND 2000),
         events text[] NOT NULL DEFAULT '{}',
@@ -35,6 +36,10 @@ export class Webhooks1763900008000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (org_id, id)
       )`);
+    await distributeIfCitus(db, 'webhooks', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE webhooks ADD FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE`,
+    );
     await db.query(`CREATE INDEX webhooks_org_list_idx ON webhooks (org_id, created_at, id)`);
 
     await db.query(`
@@ -49,9 +54,12 @@ export class Webhooks1763900008000 implements MigrationInterface {
         attempts jsonb NOT NULL DEFAULT '[]',
         next_attempt_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (org_id, id),
-        FOREIGN KEY (org_id, webhook_id) REFERENCES webhooks (org_id, id) ON DELETE CASCADE
+        PRIMARY KEY (org_id, id)
       )`);
+    await distributeIfCitus(db, 'webhook_deliveries', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE webhook_deliveries ADD FOREIGN KEY (org_id, webhook_id) REFERENCES webhooks (org_id, id) ON DELETE CASCADE`,
+    );
     // The deliveries of one webhook, newest first (the list), and the cascade's lookup.
     await db.query(`
       CREATE INDEX webhook_deliveries_list_idx

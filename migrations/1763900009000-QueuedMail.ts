@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { distributeIfCitus, referenceIfCitus } from './support/citus';
 
 const CURRENT_ORG = `nullif(current_setting('app.org_id', true), '')::uuid`;
 
@@ -38,13 +39,19 @@ export class QueuedMail1763900009000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE INDEX queued_mail_org_idx ON queued_mail (org_id, id) WHERE org_id IS NOT NULL`);
+    // A reference table: account mail has no org, and an org's invite list joins it.
+    await referenceIfCitus(db, 'queued_mail');
+    await db.query(
+      `CREATE INDEX queued_mail_org_idx ON queued_mail (org_id, id) WHERE org_id IS NOT NULL`,
+    );
     await db.query(`GRANT SELECT, INSERT, UPDATE ON queued_mail TO worklane_system`);
     await db.query(`GRANT INSERT ON queued_mail TO worklane_app`);
     await db.query(`
       GRANT SELECT (id, org_id, purpose, status, attempts, last_error, sent_at, created_at)
         ON queued_mail TO worklane_app`);
-    await db.query(`GRANT UPDATE (status, text_body, html_body, updated_at) ON queued_mail TO worklane_app`);
+    await db.query(
+      `GRANT UPDATE (status, text_body, html_body, updated_at) ON queued_mail TO worklane_app`,
+    );
     await db.query(`ALTER TABLE queued_mail ENABLE ROW LEVEL SECURITY`);
     await db.query(`ALTER TABLE queued_mail FORCE ROW LEVEL SECURITY`);
     await db.query(`
@@ -61,10 +68,15 @@ export class QueuedMail1763900009000 implements MigrationInterface {
         token_hash bytea NOT NULL,
         invite_id uuid NOT NULL,
         retired_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (org_id, token_hash),
-        FOREIGN KEY (org_id, invite_id) REFERENCES invites (org_id, id) ON DELETE CASCADE
+        PRIMARY KEY (org_id, token_hash)
       )`);
-    await db.query(`CREATE INDEX retired_invite_tokens_hash_idx ON retired_invite_tokens (token_hash)`);
+    await distributeIfCitus(db, 'retired_invite_tokens', 'org_id', 'organizations');
+    await db.query(
+      `ALTER TABLE retired_invite_tokens ADD FOREIGN KEY (org_id, invite_id) REFERENCES invites (org_id, id) ON DELETE CASCADE`,
+    );
+    await db.query(
+      `CREATE INDEX retired_invite_tokens_hash_idx ON retired_invite_tokens (token_hash)`,
+    );
     await db.query(`GRANT SELECT, INSERT ON retired_invite_tokens TO worklane_app`);
     await db.query(`GRANT SELECT ON retired_invite_tokens TO worklane_system`);
     await db.query(`ALTER TABLE retired_invite_tokens ENABLE ROW LEVEL SECURITY`);
@@ -85,11 +97,18 @@ export class QueuedMail1763900009000 implements MigrationInterface {
         used_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE INDEX email_tokens_user_idx ON email_tokens (user_id, purpose) WHERE used_at IS NULL`);
+    // Found by its hash alone (the link carries nothing else): distributed by it.
+    await distributeIfCitus(db, 'email_tokens', 'token_hash', 'none');
+    await db.query(
+      `CREATE INDEX email_tokens_user_idx ON email_tokens (user_id, purpose) WHERE used_at IS NULL`,
+    );
     await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON email_tokens TO worklane_system`);
 
     await db.query(`ALTER TABLE users ADD COLUMN email_verified_at timestamptz`);
-    await db.query(`ALTER TABLE users ADD COLUMN pending_email text CHECK (pending_email = lower(pending_email))`);
+    // Column and check apart: Citus adds no column together with a constraint.
+    await db.query(`ALTER TABLE users ADD COLUMN pending_email text`);
+    await db.query(`
+      ALTER TABLE users ADD CONSTRAINT users_pending_email_check CHECK (pending_email = lower(pending_email))`);
   }
 
   public async down(db: QueryRunner): Promise<void> {

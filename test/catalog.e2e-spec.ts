@@ -12,13 +12,6 @@ import { createTestApp, TestApp } from './helpers/app';
  */
 const NOT_TENANT_KEYED = new Set(['queued_mail', 'idempotency_keys']);
 
-/**
- * Keys that break the rule today, each with its way out (issue 21, the Citus work):
- * redemption finds an invite by its token alone, so the token's hash is unique across
- * orgs until the token itself names its org.
- */
-const KNOWN = new Set(['invites_token_hash_key']);
-
 interface Table {
   name: string;
   rls: boolean;
@@ -106,7 +99,7 @@ describe('the schema, from the catalog', () => {
       );
     expect(keys.length).toBeGreaterThan(tenant.length);
     const offending = keys
-      .filter((key) => key.first !== 'org_id' && !KNOWN.has(key.name))
+      .filter((key) => key.first !== 'org_id')
       .map((key) => `${key.table}.${key.name} (${key.kind}) leads with ${key.first}`);
     expect(offending).toEqual([]);
   });

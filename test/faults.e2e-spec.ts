@@ -22,7 +22,9 @@ import { createProject } from './helpers/work';
  * stopped; where the server's binaries are absent, the test says so and is skipped. It
  * does not depend on the run's database, so it runs once, in the server run.
  */
-const runs = throwawayAvailable && !!process.env.WORKLANE_TEST_SERVER_URL;
+// Not in the Citus run: the cluster is not the database this test stops (its own is).
+const runs =
+  throwawayAvailable && !!process.env.WORKLANE_TEST_SERVER_URL && !process.env.WORKLANE_TEST_CITUS;
 if (!throwawayAvailable) console.warn('[faults] no PostgreSQL binaries: the fault test is skipped');
 const maybe = runs ? describe : describe.skip;
 

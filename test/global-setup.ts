@@ -7,13 +7,18 @@ import { startEmbeddedPostgres } from '../src/shared/database/embedded-postgres'
 /**
  * Each run gets a database of its own, migrated once: a fresh database on the server at
  * DATABASE_URL (dropped afterwards), or else a fresh in-memory embedded PostgreSQL.
- * Test workers inherit the URL through the environment.
+ * WORKLANE_TEST_DATABASE_URL names a database prepared by whoever runs the tests (a Citus
+ * cluster's database must be made on every node: test/citus/run.sh), used as it is and
+ * left for them to drop. Test workers inherit the URL through the environment.
  */
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
-  const serverUrl = process.env.DATABASE_URL;
+  const prepared = process.env.WORKLANE_TEST_DATABASE_URL;
+  const serverUrl = prepared || process.env.DATABASE_URL;
   let url: string;
-  if (serverUrl) {
+  if (prepared) {
+    url = prepared;
+  } else if (serverUrl) {
     const name = `worklane_test_${randomBytes(6).toString('hex')}`;
     const admin = new Client({ connectionString: serverUrl });
     await admin.connect();

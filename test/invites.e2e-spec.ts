@@ -15,7 +15,8 @@ import { countRows } from './helpers/work';
 
 const API = '/api/v1';
 const APP_URL = 'http://app.worklane.test';
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+// `<orgId>.<32 random bytes>`: the org is named, so redemption reads that org's invites only.
+const TOKEN = /^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/;
 const HOUR = 3_600_000;
 
 describe('invites', () => {

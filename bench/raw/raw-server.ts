@@ -22,12 +22,20 @@ import { HELMET_OPTIONS } from '../../src/shared/http/http-edges';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../src/shared/auth/jwt-key';
 import { isUuid } from '../../src/shared/uuid';
 import { decodeCursor, encodeCursor, toPage } from '../../src/shared/http/pagination';
-import { boardQuery, BOARD_STATUSES, exportQuery, listQuery, STATS_SQL, TASK_COLUMNS } from '../../src/tasks/task-queries';
+import {
+  boardQuery,
+  BOARD_STATUSES,
+  exportQuery,
+  listQuery,
+  STATS_SQL,
+  TASK_COLUMNS,
+} from '../../src/tasks/task-queries';
 import { TaskResponse } from '../../src/tasks/dto/task.dto';
 import { mayUpdate, TaskPermissions } from '../../src/tasks/task.policy';
 import { EVENT_CHANNEL } from '../../src/shared/events/event-log.repository';
 import type { TaskFields } from '../../src/tasks/task.events';
 import { OrganizationsRepository } from '../../src/organizations/organizations.repository';
+import type { DatabaseTopology } from '../../src/shared/database/topology';
 import { ProjectsRepository } from '../../src/projects/projects.repository';
 import { TasksRepository, TaskRow, TaskStatus } from '../../src/tasks/tasks.repository';
 import { RANK_SORT } from '../../src/tasks/task-board.service';
@@ -36,7 +44,10 @@ import { pipeline, Step } from './pipeline';
 
 const SECRET = Buffer.from(process.env.JWT_SECRET ?? '', 'utf8');
 if (SECRET.length === 0 && require.main === module) throw new Error('JWT_SECRET is required');
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE ?? 10) });
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DB_POOL_SIZE ?? 10),
+});
 
 // ---------------------------------------------------------------------------------------
 // The API's own SQL, captured from its repositories (a recording stand-in for the manager)
@@ -63,7 +74,8 @@ function captured(call: (em: never) => Promise<unknown>): Step {
   return out;
 }
 
-const orgs = new OrganizationsRepository();
+// The bench runs on one PostgreSQL server: the statements of that topology.
+const orgs = new OrganizationsRepository({ citus: false } as DatabaseTopology);
 const projects = new ProjectsRepository();
 const tasks = new TasksRepository();
 
@@ -109,7 +121,8 @@ class HttpFailure extends Error {
     super(detail);
   }
 }
-const notFound = (what: string) => new HttpFailure(404, 'Not Found', `No ${what} with this id here.`);
+const notFound = (what: string) =>
+  new HttpFailure(404, 'Not Found', `No ${what} with this id here.`);
 
 function send(
   req: IncomingMessage,
@@ -128,7 +141,13 @@ function send(
   res.end(body);
 }
 
-function json(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra?: Array<[string, string]>) {
+function json(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra?: Array<[string, string]>,
+) {
   send(req, res, status, JSON.stringify(body), 'application/json; charset=utf-8', extra);
 }
 
@@ -154,7 +173,9 @@ function authenticate(req: IncomingMessage): Caller {
   if (!HEADER_OK.has(headerPart)) {
     let header: { alg?: unknown };
     try {
-      header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as { alg?: unknown };
+      header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as {
+        alg?: unknown;
+      };
     } catch {
       throw fail();
     }
@@ -166,7 +187,9 @@ function authenticate(req: IncomingMessage): Caller {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail();
   let claims: Record<string, unknown>;
   try {
-    claims = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8')) as Record<string, unknown>;
+    claims = JSON.parse(
+      Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
   } catch {
     throw fail();
   }
@@ -175,7 +198,8 @@ function authenticate(req: IncomingMessage): Caller {
   if (claims.iss !== JWT_ISSUER) throw fail();
   if (!(aud === JWT_AUDIENCE || (Array.isArray(aud) && aud.includes(JWT_AUDIENCE)))) throw fail();
   if (typeof claims.exp !== 'number' || claims.exp <= now) throw fail();
-  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now)) throw fail();
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now))
+    throw fail();
   if (typeof claims.iat !== 'number') throw fail();
   if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw fail();
   return { id: claims.sub as string, sessionId: claims.sid as string };
@@ -183,10 +207,12 @@ function authenticate(req: IncomingMessage): Caller {
 
 /** The membership guard's answer: 401 for a dead session, 404 for no membership, 403 by role. */
 function member(row: Record<string, unknown> | undefined, allowed: readonly string[]): string {
-  if (row?.live !== true) throw new HttpFailure(401, 'Unauthorized', 'The session has ended. Sign in again.');
+  if (row?.live !== true)
+    throw new HttpFailure(401, 'Unauthorized', 'The session has ended. Sign in again.');
   const role = row.role as string | null;
   if (!role) throw notFound('organization');
-  if (!allowed.includes(role)) throw new HttpFailure(403, 'Forbidden', 'Your role does not allow this.');
+  if (!allowed.includes(role))
+    throw new HttpFailure(403, 'Forbidden', 'Your role does not allow this.');
   return role;
 }
 
@@ -207,20 +233,37 @@ async function withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>
 // Routes
 // ---------------------------------------------------------------------------------------
 
-async function listTasks(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, query: URLSearchParams) {
+async function listTasks(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: Caller,
+  orgId: string,
+  query: URLSearchParams,
+) {
   for (const key of query.keys())
-    if (key !== 'limit' && key !== 'assigneeId' && key !== 'cursor') throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
+    if (key !== 'limit' && key !== 'assigneeId' && key !== 'cursor')
+      throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
   const limit = query.has('limit') ? Number(query.get('limit')) : 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpFailure(400, 'Bad Request', 'limit');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new HttpFailure(400, 'Bad Request', 'limit');
   const assignee = query.get('assigneeId');
-  if (assignee !== null && assignee !== 'me' && !isUuid(assignee)) throw new HttpFailure(400, 'Bad Request', 'assigneeId');
+  if (assignee !== null && assignee !== 'me' && !isUuid(assignee))
+    throw new HttpFailure(400, 'Bad Request', 'assigneeId');
   const sortName = 'createdAt:desc';
-  const keys = decodeCursor(query.get('cursor') ?? undefined, [{ equals: sortName }, 'timestamp', 'uuid']);
+  const keys = decodeCursor(query.get('cursor') ?? undefined, [
+    { equals: sortName },
+    'timestamp',
+    'uuid',
+  ]);
   const after = keys ? ([keys[1], keys[2]] as [string, string]) : null;
   const filter = assignee ? { assigneeId: assignee === 'me' ? user.id : assignee } : {};
   const q = listQuery(orgId, filter, { sort: 'createdAt', direction: 'desc' }, limit, after);
   const [, m, found] = await withClient((c) =>
-    pipeline(c, [settings(orgId, user.id, true), membership(orgId, user, false), step(q.sql, q.params)]),
+    pipeline(c, [
+      settings(orgId, user.id, true),
+      membership(orgId, user, false),
+      step(q.sql, q.params),
+    ]),
   );
   member(m![0], TaskPermissions.read);
   const page = toPage(
@@ -234,13 +277,24 @@ async function listTasks(req: IncomingMessage, res: ServerResponse, user: Caller
 
 async function stats(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string) {
   const [, m, groups] = await withClient((c) =>
-    pipeline(c, [settings(orgId, user.id, true), membership(orgId, user, false), step(STATS_SQL, [orgId, null])]),
+    pipeline(c, [
+      settings(orgId, user.id, true),
+      membership(orgId, user, false),
+      step(STATS_SQL, [orgId, null]),
+    ]),
   );
   member(m![0], TaskPermissions.read);
   json(req, res, 200, statsOf(groups as unknown as Parameters<typeof statsOf>[0]));
 }
 
-async function getTask(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, projectId: string, taskId: string) {
+async function getTask(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: Caller,
+  orgId: string,
+  projectId: string,
+  taskId: string,
+) {
   if (!isUuid(projectId)) throw notFound('project');
   if (!isUuid(taskId)) throw notFound('task');
   const [, m, p, t] = await withClient((c) =>
@@ -258,8 +312,16 @@ async function getTask(req: IncomingMessage, res: ServerResponse, user: Caller, 
   json(req, res, 200, TaskResponse.of(task), [['etag', `"${task.version}"`]]);
 }
 
-async function board(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, projectId: string, query: URLSearchParams) {
-  if ([...query.keys()].length > 0) throw new HttpFailure(501, 'Not Implemented', 'raw server: board filters');
+async function board(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: Caller,
+  orgId: string,
+  projectId: string,
+  query: URLSearchParams,
+) {
+  if ([...query.keys()].length > 0)
+    throw new HttpFailure(501, 'Not Implemented', 'raw server: board filters');
   if (!isUuid(projectId)) throw notFound('project');
   const q = boardQuery(orgId, { projectId }, 20);
   const [, m, p, found] = await withClient((c) =>
@@ -272,7 +334,12 @@ async function board(req: IncomingMessage, res: ServerResponse, user: Caller, or
   );
   member(m![0], TaskPermissions.read);
   if (!p![0]) throw notFound('project');
-  const columns = BOARD_STATUSES.map((status) => ({ status, total: 0, tasks: [] as TaskResponse[], nextCursor: null as string | null }));
+  const columns = BOARD_STATUSES.map((status) => ({
+    status,
+    total: 0,
+    tasks: [] as TaskResponse[],
+    nextCursor: null as string | null,
+  }));
   const byStatus = new Map(columns.map((c) => [c.status as string, c]));
   for (const row of found as Array<Record<string, unknown>>) {
     const column = byStatus.get(row.column as string)!;
@@ -281,7 +348,8 @@ async function board(req: IncomingMessage, res: ServerResponse, user: Caller, or
   }
   for (const column of columns) {
     const last = column.tasks[column.tasks.length - 1];
-    if (last && column.total > column.tasks.length) column.nextCursor = encodeCursor([RANK_SORT, last.rank, last.id]);
+    if (last && column.total > column.tasks.length)
+      column.nextCursor = encodeCursor([RANK_SORT, last.rank, last.id]);
   }
   json(req, res, 200, { columns });
 }
@@ -313,7 +381,9 @@ const BOTTOM_KEY = `CASE WHEN l.rank IS NULL THEN 'a0' ELSE (
                                            ELSE 92 - ascii(l.rank) END) AS ip) i) x) END`;
 
 /** The API's response of a task row `r`, built where the row is. */
-const RESOURCE = (r: string) => `jsonb_build_object('id', ${r}.id, 'orgId', ${r}."orgId", 'projectId', ${r}."projectId",
+const RESOURCE = (
+  r: string,
+) => `jsonb_build_object('id', ${r}.id, 'orgId', ${r}."orgId", 'projectId', ${r}."projectId",
   'title', ${r}.title, 'description', ${r}.description, 'status', ${r}.status, 'priority', ${r}.priority,
   'assigneeId', ${r}."assigneeId", 'dueDate', ${r}."dueDate", 'createdBy', ${r}."createdBy",
   'createdAt', ${iso(`${r}."createdAt"`)}, 'updatedAt', ${iso(`${r}."updatedAt"`)},
@@ -324,7 +394,15 @@ const RESOURCE = (r: string) => `jsonb_build_object('id', ${r}.id, 'orgId', ${r}
  * entry of one event about the written row `res`, as the API's bus writes them. The
  * `$actor`, `$type` … placeholders are the statement's own parameters.
  */
-const PUBLISH = (p: { org: string; actor: string; type: string; target: string; payload: string; requestId: string; at: string }) => `
+const PUBLISH = (p: {
+  org: string;
+  actor: string;
+  type: string;
+  target: string;
+  payload: string;
+  requestId: string;
+  at: string;
+}) => `
 head AS (
   INSERT INTO event_log_heads AS h (org_id, position) SELECT ${p.org}, 1 FROM res
   ON CONFLICT (org_id) DO UPDATE SET position = h.position + 1
@@ -410,7 +488,8 @@ function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     req.on('end', () => {
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-        if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+        if (!body || typeof body !== 'object' || Array.isArray(body))
+          throw new Error('not an object');
         resolve(body as Record<string, unknown>);
       } catch {
         reject(new HttpFailure(400, 'Bad Request', 'The body is not valid JSON.'));
@@ -424,17 +503,26 @@ function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
  * The API's write limits (per user and per org, fixed 60 s windows, in memory without
  * REDIS_URL), with its RateLimit-Policy / RateLimit headers.
  */
-const LIMITS = { user: Number(process.env.WRITE_LIMIT_PER_USER ?? 600), org: Number(process.env.WRITE_LIMIT_PER_ORG ?? 6000) };
+const LIMITS = {
+  user: Number(process.env.WRITE_LIMIT_PER_USER ?? 600),
+  org: Number(process.env.WRITE_LIMIT_PER_ORG ?? 6000),
+};
 const counters = new Map<string, { count: number; resetAt: number }>();
 function writeLimit(userId: string, orgId: string): Array<[string, string]> {
   const now = Date.now();
   const standing: string[] = [];
-  for (const [scope, key] of [['user', `u:${userId}`], ['org', `o:${orgId}`]] as const) {
+  for (const [scope, key] of [
+    ['user', `u:${userId}`],
+    ['org', `o:${orgId}`],
+  ] as const) {
     let c = counters.get(key);
     if (!c || c.resetAt <= now) counters.set(key, (c = { count: 0, resetAt: now + 60_000 }));
     c.count++;
-    if (c.count > LIMITS[scope]) throw new HttpFailure(429, 'Too Many Requests', 'Write limit reached.');
-    standing.push(`"${scope}";r=${LIMITS[scope] - c.count};t=${Math.ceil((c.resetAt - now) / 1000)}`);
+    if (c.count > LIMITS[scope])
+      throw new HttpFailure(429, 'Too Many Requests', 'Write limit reached.');
+    standing.push(
+      `"${scope}";r=${LIMITS[scope] - c.count};t=${Math.ceil((c.resetAt - now) / 1000)}`,
+    );
   }
   return [
     ['ratelimit-policy', `"user";q=${LIMITS.user};w=60, "org";q=${LIMITS.org};w=60`],
@@ -449,19 +537,36 @@ const requestIdOf = (req: IncomingMessage) => {
   return id;
 };
 
-async function createTask(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, projectId: string) {
+async function createTask(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: Caller,
+  orgId: string,
+  projectId: string,
+) {
   const body = await readBody(req);
   for (const key of Object.keys(body))
-    if (!['title', 'description', 'status', 'priority', 'dueDate'].includes(key)) throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
+    if (!['title', 'description', 'status', 'priority', 'dueDate'].includes(key))
+      throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
   const title = typeof body.title === 'string' ? body.title.trim() : '';
-  if (title.length < 1 || title.length > 200 || title.includes('\u0000')) throw new HttpFailure(400, 'Bad Request', 'title');
+  if (title.length < 1 || title.length > 200 || title.includes('\u0000'))
+    throw new HttpFailure(400, 'Bad Request', 'title');
   const description = body.description ?? null;
-  if (description !== null && (typeof description !== 'string' || description.length > 10_000)) throw new HttpFailure(400, 'Bad Request', 'description');
+  if (description !== null && (typeof description !== 'string' || description.length > 10_000))
+    throw new HttpFailure(400, 'Bad Request', 'description');
   const status = (body.status ?? 'todo') as TaskStatus;
   const priority = (body.priority ?? 'medium') as TaskRow['priority'];
-  if (!STATUSES.has(status) || !PRIORITIES.has(priority)) throw new HttpFailure(400, 'Bad Request', 'status / priority');
+  if (!STATUSES.has(status) || !PRIORITIES.has(priority))
+    throw new HttpFailure(400, 'Bad Request', 'status / priority');
   const dueDate = (body.dueDate ?? null) as string | null;
-  if (dueDate !== null && !(typeof dueDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(dueDate) && !Number.isNaN(Date.parse(dueDate))))
+  if (
+    dueDate !== null &&
+    !(
+      typeof dueDate === 'string' &&
+      /^\d{4}-\d{2}-\d{2}$/.test(dueDate) &&
+      !Number.isNaN(Date.parse(dueDate))
+    )
+  )
     throw new HttpFailure(400, 'Bad Request', 'dueDate');
   if (!isUuid(projectId)) throw notFound('project');
   const requestId = requestIdOf(req);
@@ -470,15 +575,35 @@ async function createTask(req: IncomingMessage, res: ServerResponse, user: Calle
 
   const id = randomUUID();
   // The event as the API's TaskCreated carries it: its payload and when it occurred.
-  const after: TaskFields = { title, description: description as string | null, status, priority, assigneeId: null, dueDate };
+  const after: TaskFields = {
+    title,
+    description: description as string | null,
+    status,
+    priority,
+    assigneeId: null,
+    dueDate,
+  };
   const [, m, p, , created] = await withClient((c) =>
     pipeline(c, [
       settings(orgId, user.id),
       membership(orgId, user, true),
       captured((em) => projects.find(em, orgId, projectId, 'share')),
       captured((em) => tasks.lockColumn(em, column)),
-      step(CREATE_TASK, [orgId, projectId, status, id, title, description, priority, dueDate, user.id, user.sessionId,
-        JSON.stringify({ projectId, after }), requestId, new Date()]),
+      step(CREATE_TASK, [
+        orgId,
+        projectId,
+        status,
+        id,
+        title,
+        description,
+        priority,
+        dueDate,
+        user.id,
+        user.sessionId,
+        JSON.stringify({ projectId, after }),
+        requestId,
+        new Date(),
+      ]),
     ]),
   );
   member(m![0], TaskPermissions.create);
@@ -486,18 +611,34 @@ async function createTask(req: IncomingMessage, res: ServerResponse, user: Calle
   if (!project) throw notFound('project');
   if (project.archived) throw new HttpFailure(409, 'Conflict', 'The project is archived.');
   const row = created![0];
-  if (!row || row.written !== 2) throw new HttpFailure(501, 'Not Implemented', 'raw server: the create wrote nothing (the org has webhooks: no fan-out here)');
-  if (typeof row.rank !== 'string' || row.rank.length > 32) throw new Error('the column needs a rebalance (not in the raw server)');
+  if (!row || row.written !== 2)
+    throw new HttpFailure(
+      501,
+      'Not Implemented',
+      'raw server: the create wrote nothing (the org has webhooks: no fan-out here)',
+    );
+  if (typeof row.rank !== 'string' || row.rank.length > 32)
+    throw new Error('the column needs a rebalance (not in the raw server)');
   const response = TaskResponse.of(row as unknown as TaskRow);
   json(req, res, 201, response, [...limits, ['etag', `"${response.version}"`]]);
 }
 
-async function updateTask(req: IncomingMessage, res: ServerResponse, user: Caller, orgId: string, projectId: string, taskId: string) {
+async function updateTask(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: Caller,
+  orgId: string,
+  projectId: string,
+  taskId: string,
+) {
   const body = await readBody(req);
-  for (const key of Object.keys(body)) if (key !== 'status') throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
+  for (const key of Object.keys(body))
+    if (key !== 'status') throw new HttpFailure(501, 'Not Implemented', `raw server: ${key}`);
   const status = body.status as TaskStatus | undefined;
-  if (status !== undefined && !STATUSES.has(status)) throw new HttpFailure(400, 'Bad Request', 'status');
-  if (req.headers['if-match'] !== undefined) throw new HttpFailure(501, 'Not Implemented', 'raw server: If-Match');
+  if (status !== undefined && !STATUSES.has(status))
+    throw new HttpFailure(400, 'Bad Request', 'status');
+  if (req.headers['if-match'] !== undefined)
+    throw new HttpFailure(501, 'Not Implemented', 'raw server: If-Match');
   if (!isUuid(projectId)) throw notFound('project');
   if (!isUuid(taskId)) throw notFound('task');
   const requestId = requestIdOf(req);
@@ -512,7 +653,16 @@ async function updateTask(req: IncomingMessage, res: ServerResponse, user: Calle
       captured((em) => tasks.find(em, orgId, projectId, taskId, true)),
       // The new column's lock, then the change itself (which does nothing when refused).
       captured((em) => tasks.lockColumn(em, column)),
-      step(CHANGE_STATUS, [orgId, projectId, taskId, column.status, user.id, user.sessionId, requestId, new Date()]),
+      step(CHANGE_STATUS, [
+        orgId,
+        projectId,
+        taskId,
+        column.status,
+        user.id,
+        user.sessionId,
+        requestId,
+        new Date(),
+      ]),
     ]),
   );
   const role = member(m![0], TaskPermissions.write);
@@ -520,11 +670,20 @@ async function updateTask(req: IncomingMessage, res: ServerResponse, user: Calle
   const task = t![0] as unknown as TaskRow | undefined;
   if (!task) throw notFound('task');
   if (!mayUpdate({ orgId, userId: user.id, role: role as never }, task))
-    throw new HttpFailure(403, 'Forbidden', 'Members may update only the tasks they created or are assigned to.');
+    throw new HttpFailure(
+      403,
+      'Forbidden',
+      'Members may update only the tasks they created or are assigned to.',
+    );
   const row = changed![0];
   if (status !== undefined && status !== task.status && (!row || row.written !== 2))
-    throw new HttpFailure(501, 'Not Implemented', 'raw server: the change wrote nothing (the org has webhooks: no fan-out here)');
-  if (row && (typeof row.rank !== 'string' || row.rank.length > 32)) throw new Error('the column needs a rebalance (not in the raw server)');
+    throw new HttpFailure(
+      501,
+      'Not Implemented',
+      'raw server: the change wrote nothing (the org has webhooks: no fan-out here)',
+    );
+  if (row && (typeof row.rank !== 'string' || row.rank.length > 32))
+    throw new Error('the column needs a rebalance (not in the raw server)');
   const response = TaskResponse.of((row ?? task) as unknown as TaskRow);
   json(req, res, 200, response, [...limits, ['etag', `"${response.version}"`]]);
 }
@@ -534,16 +693,32 @@ async function exportCsv(req: IncomingMessage, res: ServerResponse, user: Caller
   const client = await pool.connect();
   let done = false;
   try {
-    const [, , m] = await pipeline(client, [BEGIN(), settings(orgId, user.id), membership(orgId, user, false)]);
+    const [, , m] = await pipeline(client, [
+      BEGIN(),
+      settings(orgId, user.id),
+      membership(orgId, user, false),
+    ]);
     member(m![0], TaskPermissions.export);
     const q = exportQuery(orgId, {});
     // COPY takes no parameters: the org id is a checked uuid, inlined as a literal.
     const sql = q.sql.replace('$1', `'${orgId}'::uuid`);
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.writeHead(200, [...SECURITY, ['x-request-id', id], ['content-type', 'text/csv; charset=utf-8'], ['content-disposition', 'attachment; filename="tasks.csv"']].flat() as never);
+    res.writeHead(
+      200,
+      [
+        ...SECURITY,
+        ['x-request-id', id],
+        ['content-type', 'text/csv; charset=utf-8'],
+        ['content-disposition', 'attachment; filename="tasks.csv"'],
+      ].flat() as never,
+    );
     await new Promise<void>((resolve, reject) => {
-      const conn = (client as unknown as { connection: { stream: NodeJS.ReadableStream & { pause(): void; resume(): void } } }).connection;
+      const conn = (
+        client as unknown as {
+          connection: { stream: NodeJS.ReadableStream & { pause(): void; resume(): void } };
+        }
+      ).connection;
       const copy = {
         callback: undefined as unknown,
         error: undefined as Error | undefined,
@@ -597,9 +772,22 @@ const server = createServer((req, res) => {
   void route(req, res).catch((error: unknown) => {
     if (res.headersSent) return res.destroy();
     const failure =
-      error instanceof HttpFailure ? error : new HttpFailure(500, 'Internal Server Error', String(error));
+      error instanceof HttpFailure
+        ? error
+        : new HttpFailure(500, 'Internal Server Error', String(error));
     if (!(error instanceof HttpFailure)) console.error(error);
-    send(req, res, failure.status, JSON.stringify({ type: 'about:blank', title: failure.title, status: failure.status, detail: failure.detail }), 'application/problem+json');
+    send(
+      req,
+      res,
+      failure.status,
+      JSON.stringify({
+        type: 'about:blank',
+        title: failure.title,
+        status: failure.status,
+        detail: failure.detail,
+      }),
+      'application/problem+json',
+    );
   });
 });
 server.keepAliveTimeout = 65_000; // what the API answers in Keep-Alive
@@ -609,7 +797,8 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const qmark = url.indexOf('?');
   const path = qmark < 0 ? url : url.slice(0, qmark);
   const query = new URLSearchParams(qmark < 0 ? '' : url.slice(qmark + 1));
-  if (path === '/health/ready') return send(req, res, 200, '{"status":"ok"}', 'application/json; charset=utf-8');
+  if (path === '/health/ready')
+    return send(req, res, 200, '{"status":"ok"}', 'application/json; charset=utf-8');
   const parts = path.split('/'); // '', 'api', 'v1', 'orgs', orgId, ...
   if (parts[1] !== 'api' || parts[2] !== 'v1' || parts[3] !== 'orgs' || parts.length < 6)
     throw new HttpFailure(404, 'Not Found', 'No such route on the raw server.');
@@ -618,12 +807,16 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!isUuid(orgId)) throw notFound('organization');
   const [, , , , , a, b, c, d, e] = parts;
   const method = req.method;
-  if (method === 'GET' && a === 'tasks' && b === undefined) return listTasks(req, res, user, orgId, query);
-  if (method === 'GET' && a === 'tasks' && b === 'export.csv' && c === undefined) return exportCsv(req, res, user, orgId);
+  if (method === 'GET' && a === 'tasks' && b === undefined)
+    return listTasks(req, res, user, orgId, query);
+  if (method === 'GET' && a === 'tasks' && b === 'export.csv' && c === undefined)
+    return exportCsv(req, res, user, orgId);
   if (method === 'GET' && a === 'stats' && b === undefined) return stats(req, res, user, orgId);
   if (a === 'projects' && b !== undefined) {
-    if (method === 'GET' && c === 'board' && d === undefined) return board(req, res, user, orgId, b, query);
-    if (c === 'tasks' && d === undefined && method === 'POST') return createTask(req, res, user, orgId, b);
+    if (method === 'GET' && c === 'board' && d === undefined)
+      return board(req, res, user, orgId, b, query);
+    if (c === 'tasks' && d === undefined && method === 'POST')
+      return createTask(req, res, user, orgId, b);
     if (c === 'tasks' && d !== undefined && e === undefined) {
       if (method === 'GET') return getTask(req, res, user, orgId, b, d);
       if (method === 'PATCH') return updateTask(req, res, user, orgId, b, d);
@@ -636,7 +829,7 @@ if (require.main === module) start();
 
 function start(): void {
   server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address() as { port: number };
+    const address = server.address() as { port: number };
     console.log(`raw server listening on ${address.port}`);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const)

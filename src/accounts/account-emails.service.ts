@@ -120,8 +120,10 @@ export class AccountEmailsService implements OnModuleInit, EmailProof {
    * back, `email` (sign-in, invites) stays the old address and the new one is pending.
    */
   async requestAddressChange(em: EntityManager, user: Recipient, newEmail: string): Promise<void> {
-    await this.tokens.retire(em, user.id, ['change_email']);
+    // The user row first: on Citus a write to `users` (a reference table) may not follow
+    // the retirement's write across every `email_tokens` shard, which points at it.
     await this.users.update(em, user.id, { pendingEmail: newEmail });
+    await this.tokens.retire(em, user.id, ['change_email']);
     const { token, expiresAt } = await this.issue(em, user.id, 'change_email', newEmail);
     await this.mail.enqueue(
       em,
@@ -143,8 +145,8 @@ export class AccountEmailsService implements OnModuleInit, EmailProof {
 
   /** A pending address change is dropped (its link stops working). */
   async cancelAddressChange(em: EntityManager, userId: string): Promise<void> {
+    await this.users.update(em, userId, { pendingEmail: null }); // first: see above
     await this.tokens.retire(em, userId, ['change_email']);
-    await this.users.update(em, userId, { pendingEmail: null });
   }
 
   // ---- password reset --------------------------------------------------------------------

@@ -5,7 +5,7 @@ import * as bcrypt from 'bcrypt';
 import { EntityManager } from 'typeorm';
 import { AccessTokenClaims } from '../shared/auth/jwt.strategy';
 import { INVITE_REDEEMER, InviteRedeemer, SessionDirectory } from '../shared/auth/ports';
-import { hashToken, newRefreshToken } from '../shared/auth/tokens';
+import { claimedFamily, hashToken, newRefreshToken } from '../shared/auth/tokens';
 import { UnitOfWork } from '../shared/database/unit-of-work';
 import {
   EmailTaken,
@@ -99,9 +99,12 @@ export class AuthService implements SessionDirectory {
    * presented again means it leaked: the whole family is revoked (committed, then 401).
    */
   async refresh(refreshToken: string): Promise<TokenPairResponse> {
+    // The family the token names is where it is looked for; a token naming none is unknown.
+    const family = claimedFamily(refreshToken);
+    if (!family) throw new InvalidRefreshToken();
     const tokenHash = hashToken(refreshToken);
     const result = await this.uow.system('auth.refresh', async (em) => {
-      const spent = await this.sessions.spendToken(em, tokenHash);
+      const spent = await this.sessions.spendToken(em, family, tokenHash);
       if (spent.outcome === 'unknown') return { error: new InvalidRefreshToken() };
       if (spent.outcome === 'reused') {
         await this.sessions.revoke(em, spent.sessionId, 'refresh_token_reused');
@@ -119,8 +122,10 @@ export class AuthService implements SessionDirectory {
 
   /** Ends the session family of the given token; unknown tokens are ignored. */
   async logout(refreshToken: string): Promise<void> {
+    const family = claimedFamily(refreshToken);
+    if (!family) return;
     await this.uow.system('auth.logout', async (em) => {
-      const sessionId = await this.sessions.sessionOfToken(em, hashToken(refreshToken));
+      const sessionId = await this.sessions.sessionOfToken(em, family, hashToken(refreshToken));
       if (sessionId) await this.sessions.revoke(em, sessionId, 'logout');
     });
   }

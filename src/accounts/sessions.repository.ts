@@ -14,7 +14,11 @@ export type SpendResult =
   | { outcome: 'reused'; sessionId: string }
   | { outcome: 'unknown' };
 
-/** Session families and their chains of refresh tokens (only SHA-256 hashes are stored). */
+/**
+ * Session families and their chains of refresh tokens (only SHA-256 hashes are stored).
+ * A token is looked up in the family it names: one shard on Citus, where sessions are
+ * distributed by id and their tokens with them.
+ */
 @Injectable()
 export class SessionsRepository {
   async create(
@@ -45,19 +49,19 @@ export class SessionsRepository {
    * Marks a token spent in one statement, so of two concurrent refreshes with the same
    * token exactly one wins; the other sees a reuse.
    */
-  async spendToken(em: EntityManager, tokenHash: Buffer): Promise<SpendResult> {
+  async spendToken(em: EntityManager, sessionId: string, tokenHash: Buffer): Promise<SpendResult> {
     const spent = await rows<{ session_id: string }>(
       em,
       `UPDATE refresh_tokens SET used_at = now()
-        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+        WHERE session_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING session_id`,
-      [tokenHash],
+      [sessionId, tokenHash],
     );
     if (spent.length > 0) return { outcome: 'spent', sessionId: spent[0].session_id };
     const known = await one<{ session_id: string; used_at: Date | null }>(
       em,
-      `SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1`,
-      [tokenHash],
+      `SELECT session_id, used_at FROM refresh_tokens WHERE session_id = $1 AND token_hash = $2`,
+      [sessionId, tokenHash],
     );
     if (known?.used_at) return { outcome: 'reused', sessionId: known.session_id };
     return { outcome: 'unknown' };
@@ -97,11 +101,15 @@ export class SessionsRepository {
     ]);
   }
 
-  async sessionOfToken(em: EntityManager, tokenHash: Buffer): Promise<string | null> {
+  async sessionOfToken(
+    em: EntityManager,
+    sessionId: string,
+    tokenHash: Buffer,
+  ): Promise<string | null> {
     const row = await one<{ session_id: string }>(
       em,
-      `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`,
-      [tokenHash],
+      `SELECT session_id FROM refresh_tokens WHERE session_id = $1 AND token_hash = $2`,
+      [sessionId, tokenHash],
     );
     return row?.session_id ?? null;
   }

@@ -34,8 +34,10 @@ export class UsersRepository {
 
   /** Verified, if the address is still `email` (a proof for an old address proves nothing). */
   async markVerified(em: EntityManager, id: string, email: string): Promise<void> {
+    // `(SELECT now())`, not now(), beside a column or in a CASE/coalesce: Citus runs this
+    // write on the shard and refuses a bare now() there.
     await em.query(
-      `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+      `UPDATE users SET email_verified_at = coalesce(email_verified_at, (SELECT now())), updated_at = now()
         WHERE id = $1 AND email = $2`,
       [id, email],
     );

@@ -27,19 +27,34 @@ export interface AuditFilter {
 /** The audit table: append-only for the application's role (INSERT and SELECT grants only). */
 @Injectable()
 export class AuditLogRepository {
-  /** Appends entries in one statement, in the given order. */
+  /**
+   * Appends entries in one statement, in the given order: a multi-row VALUES, which Citus
+   * routes to the org's shard (an INSERT … SELECT over a JSON array would reach the shard
+   * as a COPY, which row-level security refuses).
+   */
   async append(
     em: EntityManager,
     entries: Array<Omit<AuditEntryRow, 'id' | 'seq' | 'createdAt'> & { createdAt: Date }>,
   ): Promise<void> {
     if (entries.length === 0) return;
+    const columns = 8;
+    const values = entries.map((_, i) => {
+      const p = i * columns;
+      return `($${p + 1}::uuid, $${p + 2}::uuid, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}::jsonb, $${p + 7}, $${p + 8}::timestamptz)`;
+    });
     await em.query(
       `INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, metadata, request_id, created_at)
-       SELECT (e->>'orgId')::uuid, (e->>'actorId')::uuid, e->>'action', e->>'targetType', e->>'targetId',
-              e->'metadata', e->>'requestId', (e->>'createdAt')::timestamptz
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
-        ORDER BY n`,
-      [JSON.stringify(entries)],
+       VALUES ${values.join(', ')}`,
+      entries.flatMap((e) => [
+        e.orgId,
+        e.actorId ?? null,
+        e.action,
+        e.targetType ?? null,
+        e.targetId ?? null,
+        JSON.stringify(e.metadata ?? {}),
+        e.requestId ?? null,
+        e.createdAt,
+      ]),
     );
   }
 

@@ -27,12 +27,15 @@ export class EventTicketsRepository {
     orgId: string,
     hash: Buffer,
   ): Promise<{ userId: string; sessionId: string } | null> {
-    const row = await one<{ userId: string; sessionId: string; live: boolean }>(
+    // Expiry judged here: Citus runs RETURNING on the shard, where now() may not.
+    const row = await one<{ userId: string; sessionId: string; expiresAt: Date }>(
       em,
       `DELETE FROM event_stream_tickets WHERE org_id = $1 AND token_hash = $2
-       RETURNING user_id AS "userId", session_id AS "sessionId", expires_at > now() AS live`,
+       RETURNING user_id AS "userId", session_id AS "sessionId", expires_at AS "expiresAt"`,
       [orgId, hash],
     );
-    return row?.live ? { userId: row.userId, sessionId: row.sessionId } : null;
+    return row && row.expiresAt.getTime() > Date.now()
+      ? { userId: row.userId, sessionId: row.sessionId }
+      : null;
   }
 }

@@ -33,6 +33,9 @@ export type ListedInvite = InviteRow & { delivery: InviteDelivery | null };
 const COLUMNS = `i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUses", i.uses,
   i.expires_at AS "expiresAt", i.revoked_at AS "revokedAt", i.created_by AS "createdBy",
   i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId"`;
+// What a write answers: the columns without the keyset text, a STABLE cast that no write's
+// answer uses (Citus evaluates RETURNING on the shard, where only IMMUTABLE functions run).
+const RETURNED = COLUMNS.replace(/ i\.created_at::text AS "createdKey",/, '');
 
 const DELIVERY = `m.status AS "deliveryStatus", m.attempts AS "deliveryAttempts",
   m.last_error AS "deliveryLastError", m.sent_at AS "deliverySentAt"`;
@@ -86,7 +89,7 @@ export class InvitesRepository {
     return (await one<InviteRow>(
       em,
       `INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by, mail_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RETURNED}`,
       [
         invite.orgId,
         invite.kind,
@@ -196,34 +199,36 @@ export class InvitesRepository {
   }
 
   /**
-   * A resend: the invite gets a new token, its lifetime again from now and its new email;
-   * the old token is kept as retired, so that it answers 410 (gone), not 404.
+   * A resend: the invite gets a new token, its lifetime again from now (`expiresAt`, the
+   * date its new email states) and its new email; the old token is kept as retired, so that
+   * it answers 410 (gone), not 404.
    */
   async rotateToken(
     em: EntityManager,
     invite: { orgId: string; id: string },
     tokenHash: Buffer,
     mailId: string,
+    expiresAt: Date,
   ): Promise<void> {
     await em.query(
-      `WITH old AS (SELECT token_hash FROM invites WHERE org_id = $1 AND id = $2)
-       INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
-       SELECT $1, token_hash, $2 FROM old`,
+      `INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
+       SELECT org_id, token_hash, id FROM invites WHERE org_id = $1 AND id = $2`,
       [invite.orgId, invite.id],
     );
     await em.query(
-      `UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = now() + (expires_at - created_at)
-        WHERE org_id = $1 AND id = $2`,
-      [invite.orgId, invite.id, tokenHash, mailId],
+      `UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = $5 WHERE org_id = $1 AND id = $2`,
+      [invite.orgId, invite.id, tokenHash, mailId, expiresAt],
     );
   }
 
-  /** Whether `tokenHash` is one a resend replaced (a system read: the token names no org). */
-  async isRetiredToken(em: EntityManager, tokenHash: Buffer): Promise<boolean> {
+  /** Whether `tokenHash` is one a resend replaced (a system read, in the org the token names). */
+  async isRetiredToken(em: EntityManager, orgId: string, tokenHash: Buffer): Promise<boolean> {
     return (
-      (await one<Presence>(em, `SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1`, [
-        tokenHash,
-      ])) !== undefined
+      (await one<Presence>(
+        em,
+        `SELECT 1 FROM retired_invite_tokens WHERE org_id = $1 AND token_hash = $2`,
+        [orgId, tokenHash],
+      )) !== undefined
     );
   }
 
@@ -248,7 +253,7 @@ export class InvitesRepository {
   }
 
   /**
-   * Finds an invite by its token across orgs and locks it, so concurrent redemptions of
+   * Finds an invite by its token in the org the token names and locks it, so concurrent redemptions of
    * one token queue here and each sees the uses left by the one before. With it, the
    * creator's role in the org today (null if they are no member): the invite grants only
    * what its creator still may. A removal or demotion revokes the invite row, so it
@@ -258,6 +263,7 @@ export class InvitesRepository {
    */
   findByTokenForUpdate(
     em: EntityManager,
+    orgId: string,
     tokenHash: Buffer,
   ): Promise<(InviteRow & { orgName: string; creatorRole: OrgRole | null }) | undefined> {
     return one<InviteRow & { orgName: string; creatorRole: OrgRole | null }>(
@@ -265,9 +271,9 @@ export class InvitesRepository {
       `SELECT ${COLUMNS}, o.name AS "orgName", c.role AS "creatorRole"
          FROM invites i JOIN organizations o ON o.id = i.org_id
          LEFT JOIN memberships c ON c.org_id = i.org_id AND c.user_id = i.created_by
-        WHERE i.token_hash = $1
+        WHERE i.org_id = $1 AND i.token_hash = $2
           FOR KEY SHARE OF o FOR UPDATE OF i`,
-      [tokenHash],
+      [orgId, tokenHash],
     );
   }
 

@@ -15,7 +15,7 @@ describe('InvitesService (medium: real database, rolled back)', () => {
     invites = new InvitesService(
       medium.uow,
       new InvitesRepository(),
-      new OrganizationsRepository(),
+      new OrganizationsRepository(medium.topology),
       medium.bus,
       medium.mail,
       medium.users,

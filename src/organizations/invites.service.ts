@@ -8,7 +8,7 @@ import {
   USER_DIRECTORY,
   UserDirectory,
 } from '../shared/auth/ports';
-import { hashToken, newOpaqueToken } from '../shared/auth/tokens';
+import { claimedOrg, hashToken, newInviteToken } from '../shared/auth/tokens';
 import { Env } from '../shared/config/env';
 import { RequestContext } from '../shared/database/request-context';
 import { onUniqueViolation } from '../shared/database/sql';
@@ -103,7 +103,7 @@ export class InvitesService implements InviteRedeemer {
           await this.events.publish(new InviteRevoked(actor.orgId, actor.userId, id, 'replaced'));
         }
       }
-      const token = newOpaqueToken();
+      const token = newInviteToken(actor.orgId);
       const url = appLink(this.appUrl, '/invites/accept', token);
       const expiresAt = new Date(
         Date.now() + (input.expiresInHours ?? this.defaultTtlHours) * HOUR_MS,
@@ -159,7 +159,7 @@ export class InvitesService implements InviteRedeemer {
       );
       if (invite.kind !== 'email' || !invite.email) throw new InviteNotMailed();
       this.assertLive(invite);
-      const token = newOpaqueToken();
+      const token = newInviteToken(actor.orgId);
       const lifetime = invite.expiresAt.getTime() - invite.createdAt.getTime();
       const expiresAt = new Date(Date.now() + lifetime);
       const mailId = await this.queueInviteMail(em, {
@@ -171,7 +171,7 @@ export class InvitesService implements InviteRedeemer {
         resent: true,
       });
       await this.mail.cancel(em, [invite.mailId]);
-      await this.invites.rotateToken(em, invite, hashToken(token), mailId);
+      await this.invites.rotateToken(em, invite, hashToken(token), mailId, expiresAt);
       const listed = (await this.invites.findWithDelivery(em, actor.orgId, invite.id))!;
       await this.events.publish(
         new InviteResent(actor.orgId, actor.userId, invite.id, {
@@ -273,10 +273,14 @@ export class InvitesService implements InviteRedeemer {
     token: string,
     user: { id: string; email: string },
   ): Promise<AcceptedInviteResponse> {
+    // A token that names no org (malformed, or issued before tokens named theirs) is
+    // unknown: 404, like any token no invite has.
+    const orgId = claimedOrg(token);
+    if (!orgId) throw new InviteNotFound();
     const tokenHash = hashToken(token);
-    const invite = await this.invites.findByTokenForUpdate(em, tokenHash);
+    const invite = await this.invites.findByTokenForUpdate(em, orgId, tokenHash);
     if (!invite) {
-      throw (await this.invites.isRetiredToken(em, tokenHash))
+      throw (await this.invites.isRetiredToken(em, orgId, tokenHash))
         ? new InviteTokenReplaced()
         : new InviteNotFound();
     }

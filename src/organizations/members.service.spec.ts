@@ -15,7 +15,7 @@ describe('MembersService (medium: real database, rolled back)', () => {
     medium = await openMedium();
     members = new MembersService(
       medium.uow,
-      new OrganizationsRepository(),
+      new OrganizationsRepository(medium.topology),
       new InvitesRepository(),
       medium.bus,
       medium.mail,

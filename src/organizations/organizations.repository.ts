@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OrgRole } from '../shared/database/request-context';
 import { cursorParams, one, pastCursor, Presence, rows, uuidLiteral } from '../shared/database/sql';
+import { inlineParameters } from '../shared/database/inline-parameters';
+import { DatabaseTopology } from '../shared/database/topology';
 import type { OpeningRead } from '../shared/database/transaction';
 
 export interface OrgRow {
@@ -63,8 +65,20 @@ function callerRoleOf(row: { role?: unknown; live?: unknown } | undefined): Call
   return { role: (row?.role as OrgRole | null) ?? null, sessionLive: row?.live === true };
 }
 
+/**
+ * On Citus the membership query is routed to the org's shard, where the session check
+ * (over `auth_sessions`, distributed by session) cannot run: it goes first, on its own.
+ */
+const SESSION_LIVE = `SELECT session_is_live($1, $2) AS live`;
+const ROLE_ONLY = `SELECT (SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2) AS role`;
+const ROLE_ONLY_LOCKING_ORG = `WITH org AS (SELECT id FROM organizations WHERE id = $1 FOR KEY SHARE)
+SELECT (SELECT m.role FROM memberships m JOIN org ON org.id = m.org_id
+         WHERE m.org_id = $1 AND m.user_id = $2) AS role`;
+
 @Injectable()
 export class OrganizationsRepository {
+  constructor(private readonly topology: DatabaseTopology) {}
+
   async insertOrg(
     em: EntityManager,
     org: { id: string; name: string; createdBy: string },
@@ -101,12 +115,17 @@ export class OrganizationsRepository {
     ))!;
   }
 
-  /** Memberships, invites and audit entries go with it (ON DELETE CASCADE). */
+  /**
+   * Memberships, invites, projects and audit entries go with it (ON DELETE CASCADE); its
+   * tasks first, since their assignee key to memberships has no action, and on a Citus
+   * shard the cascade may reach memberships before it reaches tasks.
+   */
   async deleteOrg(em: EntityManager, orgId: string): Promise<void> {
+    await em.query(`DELETE FROM tasks WHERE org_id = $1`, [orgId]);
     await em.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
   }
 
-  /** The caller's orgs, across tenants: allowed by the `own_memberships` policies. */
+  /** The caller's orgs, across tenants: a system operation (GET /orgs, GET /me). */
   listForUser(
     em: EntityManager,
     userId: string,
@@ -168,6 +187,16 @@ export class OrganizationsRepository {
     sessionId: string,
     { lockOrg }: { lockOrg: boolean },
   ): Promise<CallerRole> {
+    if (this.topology.citus) {
+      const session = await one<{ live: boolean }>(em, SESSION_LIVE, [userId, sessionId]);
+      if (session?.live !== true) return { role: null, sessionLive: false };
+      const member = await one<{ role: OrgRole | null }>(
+        em,
+        lockOrg ? ROLE_ONLY_LOCKING_ORG : ROLE_ONLY,
+        [orgId, userId],
+      );
+      return { role: member?.role ?? null, sessionLive: true };
+    }
     const row = await one<{ role: OrgRole | null; live: boolean }>(
       em,
       lockOrg ? CALLER_ROLE_LOCKING_ORG : CALLER_ROLE,
@@ -183,6 +212,19 @@ export class OrganizationsRepository {
     sessionId: string,
     { lockOrg }: { lockOrg: boolean },
   ): OpeningRead<CallerRole> {
+    if (this.topology.citus) {
+      // Two statements, as `callerRole` runs them on Citus, in the same batch.
+      return {
+        statements: [
+          inlineParameters(SESSION_LIVE, [userId, sessionId]),
+          inlineParameters(lockOrg ? ROLE_ONLY_LOCKING_ORG : ROLE_ONLY, [orgId, userId]),
+        ],
+        read: ([session, member]) =>
+          session![0]?.live !== true
+            ? { role: null, sessionLive: false }
+            : { role: (member![0]?.role as OrgRole | null) ?? null, sessionLive: true },
+      };
+    }
     return {
       statements: [
         callerRoleSql(uuidLiteral(orgId), uuidLiteral(userId), uuidLiteral(sessionId), lockOrg),

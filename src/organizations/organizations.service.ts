@@ -38,7 +38,10 @@ export class OrganizationsService {
     cursor?: string,
   ): Promise<Page<OrganizationResponse>> {
     const after = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string] | null;
-    const found = await this.uow.run((em) => this.repo.listForUser(em, userId, limit, after));
+    // Across orgs, so a named system operation (a query on every shard on Citus).
+    const found = await this.uow.system('orgs.list-mine', (em) =>
+      this.repo.listForUser(em, userId, limit, after),
+    );
     return toPage(
       found,
       limit,

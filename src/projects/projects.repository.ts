@@ -16,6 +16,9 @@ export interface ProjectRow {
 
 const COLUMNS = `p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p.created_by AS "createdBy",
   p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.created_at::text AS "createdKey"`;
+// What a write answers: the columns without the keyset text, a STABLE cast that no write's
+// answer uses (Citus evaluates RETURNING on the shard, where only IMMUTABLE functions run).
+const RETURNED = COLUMNS.replace(/, p\.created_at::text AS "createdKey"$/, '');
 
 /** The only project SQL; every method names its org. */
 /** `find`'s statement; in a request's opening batch only if `onlyIf` (`ProjectRoute`). */
@@ -40,7 +43,7 @@ export class ProjectsRepository {
   ): Promise<ProjectRow> {
     return (await one<ProjectRow>(
       em,
-      `INSERT INTO projects AS p (org_id, name, description, created_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      `INSERT INTO projects AS p (org_id, name, description, created_by) VALUES ($1, $2, $3, $4) RETURNING ${RETURNED}`,
       [p.orgId, p.name, p.description, p.createdBy],
     ))!;
   }
@@ -90,7 +93,7 @@ export class ProjectsRepository {
           description = CASE WHEN $5 THEN $6 ELSE description END,
           archived = CASE WHEN $7 THEN $8 ELSE archived END,
           updated_at = now()
-        WHERE p.org_id = $1 AND p.id = $2 RETURNING ${COLUMNS}`,
+        WHERE p.org_id = $1 AND p.id = $2 RETURNING ${RETURNED}`,
       [
         orgId,
         projectId,

@@ -2,10 +2,7 @@
 
 -- AuditLogRepository.append
 INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, metadata, request_id, created_at)
-       SELECT (e->>'orgId')::uuid, (e->>'actorId')::uuid, e->>'action', e->>'targetType', e->>'targetId',
-              e->'metadata', e->>'requestId', (e->>'createdAt')::timestamptz
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch(e, n)
-        ORDER BY n;
+       VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8::timestamptz);
 
 -- AuditLogRepository.list
 SELECT id, org_id AS "orgId", seq::text AS seq, actor_id AS "actorId", action,

@@ -16,6 +16,16 @@ WITH head AS (
          (SELECT count(*) FROM logged) AS n
     FROM head;
 
+-- EventLogRepository.appendOnCitus
+INSERT INTO event_log_heads AS h (org_id, position) VALUES ($1::uuid, $2::bigint)
+  ON CONFLICT (org_id) DO UPDATE SET position = h.position + $2::bigint
+  RETURNING h.position::text AS last;
+
+INSERT INTO outbox_events (org_id, position, type, actor_id, payload, request_id, occurred_at)
+    VALUES ($1::uuid, $3::bigint, $4, $5::uuid, $6::jsonb, $2, $7::timestamptz);
+
+SELECT pg_notify('worklane_events', $1::uuid::text || ':' || $2::text);
+
 -- EventLogRepository.after
 SELECT org_id AS "orgId", position::text AS position, type, actor_id AS "actorId",
   payload, occurred_at AS "occurredAt" FROM outbox_events o

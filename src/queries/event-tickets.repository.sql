@@ -7,4 +7,4 @@ WITH expired AS (DELETE FROM event_stream_tickets WHERE org_id = $1 AND expires_
 
 -- EventTicketsRepository.redeem
 DELETE FROM event_stream_tickets WHERE org_id = $1 AND token_hash = $2
-       RETURNING user_id AS "userId", session_id AS "sessionId", expires_at > now() AS live;
+       RETURNING user_id AS "userId", session_id AS "sessionId", expires_at AS "expiresAt";

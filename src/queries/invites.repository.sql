@@ -4,7 +4,7 @@
 INSERT INTO invites AS i (org_id, kind, email, role, token_hash, max_uses, expires_at, created_by, mail_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUses", i.uses,
   i.expires_at AS "expiresAt", i.revoked_at AS "revokedAt", i.created_by AS "createdBy",
-  i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId";
+  i.created_at AS "createdAt", i.mail_id AS "mailId";
 
 -- InvitesRepository.lockAddress
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
@@ -44,15 +44,13 @@ SELECT i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUse
   i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId" FROM invites i WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE;
 
 -- InvitesRepository.rotateToken
-WITH old AS (SELECT token_hash FROM invites WHERE org_id = $1 AND id = $2)
-       INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
-       SELECT $1, token_hash, $2 FROM old;
+INSERT INTO retired_invite_tokens (org_id, token_hash, invite_id)
+       SELECT org_id, token_hash, id FROM invites WHERE org_id = $1 AND id = $2;
 
-UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = now() + (expires_at - created_at)
-        WHERE org_id = $1 AND id = $2;
+UPDATE invites SET token_hash = $3, mail_id = $4, expires_at = $5 WHERE org_id = $1 AND id = $2;
 
 -- InvitesRepository.isRetiredToken
-SELECT 1 FROM retired_invite_tokens WHERE token_hash = $1;
+SELECT 1 FROM retired_invite_tokens WHERE org_id = $1 AND token_hash = $2;
 
 -- InvitesRepository.revoke
 UPDATE invites SET revoked_at = now(), revoked_reason = 'revoked'
@@ -66,7 +64,7 @@ SELECT i.id, i.org_id AS "orgId", i.kind, i.email, i.role, i.max_uses AS "maxUse
   i.created_at AS "createdAt", i.created_at::text AS "createdKey", i.mail_id AS "mailId", o.name AS "orgName", c.role AS "creatorRole"
          FROM invites i JOIN organizations o ON o.id = i.org_id
          LEFT JOIN memberships c ON c.org_id = i.org_id AND c.user_id = i.created_by
-        WHERE i.token_hash = $1
+        WHERE i.org_id = $1 AND i.token_hash = $2
           FOR KEY SHARE OF o FOR UPDATE OF i;
 
 -- InvitesRepository.countUse

@@ -13,6 +13,8 @@ SELECT o.id, o.name, o.created_at AS "createdAt", o.updated_at AS "updatedAt" FR
 UPDATE organizations o SET name = $2, updated_at = now() WHERE o.id = $1 RETURNING o.id, o.name, o.created_at AS "createdAt", o.updated_at AS "updatedAt";
 
 -- OrganizationsRepository.deleteOrg
+DELETE FROM tasks WHERE org_id = $1;
+
 DELETE FROM organizations WHERE id = $1;
 
 -- OrganizationsRepository.listForUser

@@ -2,7 +2,7 @@
 
 -- ProjectsRepository.insert
 INSERT INTO projects AS p (org_id, name, description, created_by) VALUES ($1, $2, $3, $4) RETURNING p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p.created_by AS "createdBy",
-  p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.created_at::text AS "createdKey";
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt";
 
 -- ProjectsRepository.find
 SELECT p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p.created_by AS "createdBy",
@@ -31,7 +31,7 @@ UPDATE projects p SET
           archived = CASE WHEN $7 THEN $8 ELSE archived END,
           updated_at = now()
         WHERE p.org_id = $1 AND p.id = $2 RETURNING p.id, p.org_id AS "orgId", p.name, p.description, p.archived, p.created_by AS "createdBy",
-  p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.created_at::text AS "createdKey";
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt";
 
 -- ProjectsRepository.delete
 DELETE FROM projects WHERE org_id = $1 AND id = $2;

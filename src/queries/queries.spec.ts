@@ -9,6 +9,7 @@ import { EventTicketsRepository } from '../activity/event-tickets.repository';
 import { InvitesRepository } from '../organizations/invites.repository';
 import { OrganizationsRepository } from '../organizations/organizations.repository';
 import { ProjectsRepository } from '../projects/projects.repository';
+import { DatabaseTopology } from '../shared/database/topology';
 import { EventLogRepository } from '../shared/events/event-log.repository';
 import { IdempotencyKeysRepository } from '../shared/http/idempotency-keys.repository';
 import { MailRepository } from '../shared/mail/mail.repository';
@@ -27,6 +28,8 @@ import { OrgCreated } from '../organizations/organization.events';
  */
 
 const ID = '00000000-0000-4000-8000-000000000001';
+/** The statements of one PostgreSQL server (Citus has its own variants of a few). */
+const ONE_SERVER = { citus: false } as DatabaseTopology;
 const HASH = Buffer.from('hash');
 const AT = new Date('2026-01-01T00:00:00Z');
 
@@ -99,11 +102,11 @@ const repositories: Array<[object, Calls<any>]> = [
     {
       create: (r: SessionsRepository, em) => r.create(em, { userId: ID, expiresAt: AT }),
       addToken: (r: SessionsRepository, em) => r.addToken(em, ID, HASH, AT),
-      spendToken: (r: SessionsRepository, em) => r.spendToken(em, HASH),
+      spendToken: (r: SessionsRepository, em) => r.spendToken(em, ID, HASH),
       isLive: (r: SessionsRepository, em) => r.isLive(em, ID, ID),
       findForUpdate: (r: SessionsRepository, em) => r.findForUpdate(em, ID),
       touch: (r: SessionsRepository, em) => r.touch(em, ID, AT),
-      sessionOfToken: (r: SessionsRepository, em) => r.sessionOfToken(em, HASH),
+      sessionOfToken: (r: SessionsRepository, em) => r.sessionOfToken(em, ID, HASH),
       revoke: (r: SessionsRepository, em) => r.revoke(em, ID, 'logout'),
       revokeAllOf: async (r: SessionsRepository, em) => {
         await r.revokeAllOf(em, ID, 'logout_all');
@@ -192,15 +195,16 @@ const repositories: Array<[object, Calls<any>]> = [
       },
       findWithDelivery: (r: InvitesRepository, em) => r.findWithDelivery(em, ID, ID),
       findForUpdate: (r: InvitesRepository, em) => r.findForUpdate(em, ID, ID),
-      rotateToken: (r: InvitesRepository, em) => r.rotateToken(em, { orgId: ID, id: ID }, HASH, ID),
-      isRetiredToken: (r: InvitesRepository, em) => r.isRetiredToken(em, HASH),
+      rotateToken: (r: InvitesRepository, em) =>
+        r.rotateToken(em, { orgId: ID, id: ID }, HASH, ID, AT),
+      isRetiredToken: (r: InvitesRepository, em) => r.isRetiredToken(em, ID, HASH),
       revoke: (r: InvitesRepository, em) => r.revoke(em, ID, ID),
-      findByTokenForUpdate: (r: InvitesRepository, em) => r.findByTokenForUpdate(em, HASH),
+      findByTokenForUpdate: (r: InvitesRepository, em) => r.findByTokenForUpdate(em, ID, HASH),
       countUse: (r: InvitesRepository, em) => r.countUse(em, ID, ID),
     },
   ],
   [
-    new OrganizationsRepository(),
+    new OrganizationsRepository(ONE_SERVER),
     {
       insertOrg: (r: OrganizationsRepository, em) =>
         r.insertOrg(em, { id: ID, name: 'O', createdBy: ID }),
@@ -357,9 +361,17 @@ const repositories: Array<[object, Calls<any>]> = [
     },
   ],
   [
-    new EventLogRepository(),
+    new EventLogRepository(ONE_SERVER),
     {
       append: (r: EventLogRepository, em) => r.append(em, ID, [new OrgCreated(ID, ID, 'O')], null),
+      // The same append as Citus runs it: head, rows and NOTIFY as statements of their own.
+      appendOnCitus: (_: EventLogRepository, em) =>
+        new EventLogRepository({ citus: true } as DatabaseTopology).append(
+          em,
+          ID,
+          [new OrgCreated(ID, ID, 'O')],
+          null,
+        ),
       after: (r: EventLogRepository, em) => r.after(em, ID, 1, 100),
       bounds: (r: EventLogRepository, em) => r.bounds(em, ID),
       pruneOlderThan: (r: EventLogRepository, em) => r.pruneOlderThan(em, 30, 5000),

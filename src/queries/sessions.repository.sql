@@ -8,10 +8,10 @@ INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, 
 
 -- SessionsRepository.spendToken
 UPDATE refresh_tokens SET used_at = now()
-        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+        WHERE session_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING session_id;
 
-SELECT session_id, used_at FROM refresh_tokens WHERE token_hash = $1;
+SELECT session_id, used_at FROM refresh_tokens WHERE session_id = $1 AND token_hash = $2;
 
 -- SessionsRepository.isLive
 SELECT 1 FROM auth_sessions
@@ -24,7 +24,7 @@ SELECT id, user_id, revoked_at, expires_at FROM auth_sessions WHERE id = $1 FOR 
 UPDATE auth_sessions SET last_used_at = now(), expires_at = $2 WHERE id = $1;
 
 -- SessionsRepository.sessionOfToken
-SELECT session_id FROM refresh_tokens WHERE token_hash = $1;
+SELECT session_id FROM refresh_tokens WHERE session_id = $1 AND token_hash = $2;
 
 -- SessionsRepository.revoke
 UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL;

@@ -5,25 +5,25 @@ INSERT INTO tasks AS t (org_id, project_id, title, description, status, priority
                                created_by, rank, completed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $5 = 'done' THEN now() END)
        RETURNING t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank;
 
 -- TasksRepository.find
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.id = $3
        FOR UPDATE;
 
 -- TasksRepository.list
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.created_at)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1
@@ -31,7 +31,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $2;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.created_at)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.created_at, t.id) > ($9::timestamptz, $10::uuid)
@@ -39,7 +39,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.created_at)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.created_at, t.id) < ($9::timestamptz, $10::uuid)
@@ -47,7 +47,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.updated_at)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.updated_at, t.id) > ($9::timestamptz, $10::uuid)
@@ -55,7 +55,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.updated_at)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.updated_at, t.id) < ($9::timestamptz, $10::uuid)
@@ -63,7 +63,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.priority_rank)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.priority_rank, t.id) > ($9::smallint, $10::uuid)
@@ -71,7 +71,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.priority_rank)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.priority_rank, t.id) < ($9::smallint, $10::uuid)
@@ -79,7 +79,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.rank)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.rank, t.id) > ($9::text, $10::uuid)
@@ -87,7 +87,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.rank)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.rank, t.id) < ($9::text, $10::uuid)
@@ -95,7 +95,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.due_first)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.due_first, t.id) > ($9::date, $10::uuid)
@@ -103,7 +103,7 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
            LIMIT $11;
 
 SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank, (t.due_last)::text AS "sortKey" FROM tasks t
            WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND (t.due_last, t.id) < ($9::date, $10::uuid)
@@ -112,10 +112,10 @@ SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.descri
 
 -- TasksRepository.update
 UPDATE tasks t SET title = $3, description = $4, status = $5, priority = $6, assignee_id = $7, due_date = $8::date, rank = $9, version = t.version + 1, updated_at = now(),
-          completed_at = CASE WHEN $5 = 'done' THEN coalesce(t.completed_at, now()) END
+          completed_at = CASE WHEN $5 = 'done' THEN coalesce(t.completed_at, (SELECT now())) END
         WHERE t.org_id = $1 AND t.id = $2
         RETURNING t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank;
 
@@ -158,11 +158,14 @@ WITH col AS (
                  FOR UPDATE SKIP LOCKED) l) AS locked;
 
 -- TasksRepository.rebalance
-UPDATE tasks t SET rank = ($5::text[])[o.n]
-         FROM (SELECT t.id, row_number() OVER (ORDER BY t.rank, t.id) AS n FROM tasks t
-                WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
-                  AND ($4::uuid IS NULL OR t.id <> $4::uuid)) o
-        WHERE t.org_id = $1 AND t.id = o.id;
+SELECT t.id FROM tasks t
+        WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
+          AND ($4::uuid IS NULL OR t.id <> $4::uuid)
+        ORDER BY t.rank, t.id;
+
+UPDATE tasks t SET rank = k.rank
+         FROM unnest($2::uuid[], $3::text[]) AS k(id, rank)
+        WHERE t.org_id = $1 AND t.id = k.id;
 
 -- TasksRepository.board
 SELECT s.status AS "column", c.total, x.*
@@ -170,7 +173,7 @@ SELECT s.status AS "column", c.total, x.*
            CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND t.status = s.status) c
             LEFT JOIN LATERAL (
                  SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' AND t.status = s.status
                   ORDER BY t.rank, t.id LIMIT $10) x ON true
@@ -193,7 +196,7 @@ SELECT assignee_id, status, count(*)::int AS n,
 
 -- TasksRepository.stream
 DECLARE task_export NO SCROLL CURSOR FOR SELECT t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", lpad(extract(year FROM t.due_date)::int::text, 4, '0') || '-' || lpad(extract(month FROM t.due_date)::int::text, 2, '0') || '-' || lpad(extract(day FROM t.due_date)::int::text, 2, '0') AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank FROM tasks t WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = ANY($3::text[]) AND t.priority = ANY($4::text[]) AND t.assignee_id = $5 AND t.due_date <= $6::date AND t.due_date >= $7::date AND t.due_date < current_date AND t.status <> 'done' AND t.title ILIKE $8 ESCAPE '\' ORDER BY t.created_at, t.id;
 

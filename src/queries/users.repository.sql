@@ -15,7 +15,7 @@
 -- TypeORM: em.update(UserEntity, {"id":"00000000-0000-4000-8000-000000000001"}, {"name":"A"})
 
 -- UsersRepository.markVerified
-UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+UPDATE users SET email_verified_at = coalesce(email_verified_at, (SELECT now())), updated_at = now()
         WHERE id = $1 AND email = $2;
 
 -- UsersRepository.cards

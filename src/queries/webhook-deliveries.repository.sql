@@ -2,7 +2,7 @@
 
 -- WebhookDeliveriesRepository.fanOut
 INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
-       SELECT $1, w.id, e.type, e.position, e.body, now()
+       SELECT w.org_id, w.id, e.type, e.position, e.body, now()
          FROM webhooks w
          JOIN jsonb_to_recordset($2::jsonb) AS e(type text, position bigint, body text)
            ON cardinality(w.events) = 0
@@ -35,8 +35,7 @@ SELECT d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "
 UPDATE webhook_deliveries SET
           attempts = attempts || jsonb_build_array($3::jsonb),
           status = $4,
-          next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL
-                                 ELSE now() + make_interval(secs => $5::float8) END
+          next_attempt_at = $5::timestamptz
         WHERE org_id = $1 AND id = $2 AND status = 'pending'
         RETURNING id;
 
@@ -49,7 +48,7 @@ UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
         WHERE d.org_id = $1 AND d.id = $2 AND d.status <> 'pending'
         RETURNING d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "eventType",
   d.event_position::int AS "eventPosition", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
-  d.created_at AS "createdAt", d.created_at::text AS "createdKey";
+  d.created_at AS "createdAt";
 
 -- WebhookDeliveriesRepository.pruneFinishedOlderThan
 WITH doomed AS (

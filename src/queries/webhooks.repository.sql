@@ -7,10 +7,8 @@ INSERT INTO webhooks AS w (org_id, url, events, description, enabled, secret, cr
                CASE WHEN NOT $5 THEN 'disabled by a user' END, CASE WHEN NOT $5 THEN now() END)
        RETURNING w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.enabled,
   w.disabled_reason AS "disabledReason", w.disabled_at AS "disabledAt",
-  CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_expires_at END
-    AS "previousSecretExpiresAt",
-  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-  w.created_at::text AS "createdKey";
+  w.previous_secret_expires_at AS "previousSecretExpiresAt",
+  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt";
 
 -- WebhooksRepository.find
 SELECT w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.enabled,
@@ -49,26 +47,22 @@ UPDATE webhooks w SET
                                  WHEN NOT $9 AND enabled THEN 'disabled by a user'
                                  ELSE disabled_reason END,
           disabled_at = CASE WHEN $9 THEN NULL
-                             WHEN NOT $9 AND enabled THEN now()
+                             WHEN NOT $9 AND enabled THEN (SELECT now())
                              ELSE disabled_at END,
           failing_since = CASE WHEN $9 THEN NULL ELSE failing_since END,
           updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2 RETURNING w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.enabled,
   w.disabled_reason AS "disabledReason", w.disabled_at AS "disabledAt",
-  CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_expires_at END
-    AS "previousSecretExpiresAt",
-  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-  w.created_at::text AS "createdKey";
+  w.previous_secret_expires_at AS "previousSecretExpiresAt",
+  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt";
 
 -- WebhooksRepository.rotateSecret
 UPDATE webhooks w SET previous_secret = secret, secret = $3,
               previous_secret_expires_at = now() + make_interval(hours => $4), updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2 RETURNING w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.enabled,
   w.disabled_reason AS "disabledReason", w.disabled_at AS "disabledAt",
-  CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_expires_at END
-    AS "previousSecretExpiresAt",
-  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-  w.created_at::text AS "createdKey";
+  w.previous_secret_expires_at AS "previousSecretExpiresAt",
+  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt";
 
 -- WebhooksRepository.delete
 DELETE FROM webhooks WHERE org_id = $1 AND id = $2;
@@ -85,15 +79,15 @@ UPDATE webhooks SET failing_since = NULL
 
 -- WebhooksRepository.markFailing
 WITH before AS (
-         SELECT enabled, coalesce(failing_since, now()) AS since FROM webhooks
+         SELECT enabled, coalesce(failing_since, $5::timestamptz) AS since FROM webhooks
           WHERE org_id = $1 AND id = $2 FOR UPDATE)
        UPDATE webhooks w SET
           failing_since = before.since,
-          enabled = w.enabled AND before.since > now() - make_interval(hours => $4),
-          disabled_reason = CASE WHEN w.enabled AND before.since <= now() - make_interval(hours => $4)
+          enabled = w.enabled AND before.since > $4::timestamptz,
+          disabled_reason = CASE WHEN w.enabled AND before.since <= $4::timestamptz
                                  THEN $3 ELSE w.disabled_reason END,
-          disabled_at = CASE WHEN w.enabled AND before.since <= now() - make_interval(hours => $4)
-                             THEN now() ELSE w.disabled_at END
+          disabled_at = CASE WHEN w.enabled AND before.since <= $4::timestamptz
+                             THEN $5::timestamptz ELSE w.disabled_at END
          FROM before
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING before.enabled AND NOT w.enabled AS disabled, before.since AS "failingSince";

@@ -2,8 +2,16 @@ import type { TaskFilter, TaskOrder } from './tasks.repository';
 
 /** The SQL of task lists, the export and the dashboard, built from filters and sorts. */
 
+/**
+ * A date as `YYYY-MM-DD` from IMMUTABLE parts: writes answer these columns in RETURNING,
+ * which Citus evaluates on the shard, where `to_char` and `::text` (STABLE) may not run.
+ */
+const isoDate = (d: string) =>
+  `lpad(extract(year FROM ${d})::int::text, 4, '0') || '-' || lpad(extract(month FROM ${d})::int::text, 2, '0')` +
+  ` || '-' || lpad(extract(day FROM ${d})::int::text, 2, '0')`;
+
 export const TASK_COLUMNS = `t.id, t.org_id AS "orgId", t.project_id AS "projectId", t.title, t.description, t.status,
-  t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.priority, t.assignee_id AS "assigneeId", ${isoDate('t.due_date')} AS "dueDate",
   t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt",
   t.completed_at AS "completedAt", t.version, t.rank`;
 

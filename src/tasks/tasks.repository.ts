@@ -176,10 +176,12 @@ export class TasksRepository {
       sets.push(`${column} = $${params.length}${field === 'dueDate' ? '::date' : ''}`);
       if (field === 'status') newStatus = `$${params.length}`;
     }
+    // `(SELECT now())`, not now(), beside a column or in a CASE/coalesce: Citus runs this
+    // write on the shard and refuses a bare now() there.
     return (await one<TaskRow>(
       em,
       `UPDATE tasks t SET ${[...sets, 'version = t.version + 1', 'updated_at = now()'].join(', ')},
-          completed_at = CASE WHEN ${newStatus} = 'done' THEN coalesce(t.completed_at, now()) END
+          completed_at = CASE WHEN ${newStatus} = 'done' THEN coalesce(t.completed_at, (SELECT now())) END
         WHERE t.org_id = $1 AND t.id = $2
         RETURNING ${TASK_COLUMNS}`,
       params,
@@ -289,6 +291,8 @@ export class TasksRepository {
   /**
    * New keys for the whole column (`movingId` left out) in its current order. Positions
    * only: versions and updated_at stay, since no card's place relative to another changes.
+   * The order is read first, then the keys written by id: one UPDATE joining a windowed
+   * subquery crashed the Citus 13.2 coordinator (signal 11).
    */
   async rebalance(
     em: EntityManager,
@@ -296,13 +300,20 @@ export class TasksRepository {
     movingId: string | null,
     keys: string[],
   ): Promise<void> {
+    const ordered = await rows<{ id: string }>(
+      em,
+      `SELECT t.id FROM tasks t
+        WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
+          AND ($4::uuid IS NULL OR t.id <> $4::uuid)
+        ORDER BY t.rank, t.id`,
+      [column.orgId, column.projectId, column.status, movingId],
+    );
+    if (ordered.length === 0) return;
     await em.query(
-      `UPDATE tasks t SET rank = ($5::text[])[o.n]
-         FROM (SELECT t.id, row_number() OVER (ORDER BY t.rank, t.id) AS n FROM tasks t
-                WHERE t.org_id = $1 AND t.project_id = $2 AND t.status = $3
-                  AND ($4::uuid IS NULL OR t.id <> $4::uuid)) o
-        WHERE t.org_id = $1 AND t.id = o.id`,
-      [column.orgId, column.projectId, column.status, movingId, keys],
+      `UPDATE tasks t SET rank = k.rank
+         FROM unnest($2::uuid[], $3::text[]) AS k(id, rank)
+        WHERE t.org_id = $1 AND t.id = k.id`,
+      [column.orgId, ordered.map((r) => r.id), keys.slice(0, ordered.length)],
     );
   }
 

@@ -34,6 +34,9 @@ export interface FanOutEvent {
 const COLUMNS = `d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "eventType",
   d.event_position::int AS "eventPosition", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
   d.created_at AS "createdAt", d.created_at::text AS "createdKey"`;
+// What a write answers: the columns without the keyset text, a STABLE cast that no write's
+// answer uses (Citus evaluates RETURNING on the shard, where only IMMUTABLE functions run).
+const RETURNED = COLUMNS.replace(/, d\.created_at::text AS "createdKey"$/, '');
 
 /** The only delivery SQL; every method names its org. */
 @Injectable()
@@ -47,7 +50,7 @@ export class WebhookDeliveriesRepository {
     const found = await rows<{ id: string }>(
       em,
       `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
-       SELECT $1, w.id, e.type, e.position, e.body, now()
+       SELECT w.org_id, w.id, e.type, e.position, e.body, now()
          FROM webhooks w
          JOIN jsonb_to_recordset($2::jsonb) AS e(type text, position bigint, body text)
            ON cardinality(w.events) = 0
@@ -115,16 +118,21 @@ export class WebhookDeliveriesRepository {
     attempt: DeliveryAttempt,
     next: { status: DeliveryStatus; nextAttemptInSeconds: number | null },
   ): Promise<boolean> {
+    // The next attempt's time is reckoned here: Citus runs this write on the shard, where it
+    // takes no now() in a CASE (bare, or as a subquery: "unrecognized node type").
+    const nextAt =
+      next.nextAttemptInSeconds === null
+        ? null
+        : new Date(Date.now() + next.nextAttemptInSeconds * 1000);
     const row = await one<{ id: string }>(
       em,
       `UPDATE webhook_deliveries SET
           attempts = attempts || jsonb_build_array($3::jsonb),
           status = $4,
-          next_attempt_at = CASE WHEN $5::float8 IS NULL THEN NULL
-                                 ELSE now() + make_interval(secs => $5::float8) END
+          next_attempt_at = $5::timestamptz
         WHERE org_id = $1 AND id = $2 AND status = 'pending'
         RETURNING id`,
-      [orgId, deliveryId, JSON.stringify(attempt), next.status, next.nextAttemptInSeconds],
+      [orgId, deliveryId, JSON.stringify(attempt), next.status, nextAt],
     );
     return !!row;
   }
@@ -148,7 +156,7 @@ export class WebhookDeliveriesRepository {
       em,
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
         WHERE d.org_id = $1 AND d.id = $2 AND d.status <> 'pending'
-        RETURNING ${COLUMNS}`,
+        RETURNING ${RETURNED}`,
       [orgId, deliveryId],
     );
   }

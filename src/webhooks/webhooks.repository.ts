@@ -31,6 +31,20 @@ const COLUMNS = `w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.en
     AS "previousSecretExpiresAt",
   w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
   w.created_at::text AS "createdKey"`;
+// What a write answers: without the keyset text (a STABLE cast no write's answer uses) and
+// with the previous secret's expiry raw, checked against the clock here: Citus evaluates
+// RETURNING on the shard, where only IMMUTABLE functions run.
+const RETURNED = `w.id, w.org_id AS "orgId", w.url, w.events, w.description, w.enabled,
+  w.disabled_reason AS "disabledReason", w.disabled_at AS "disabledAt",
+  w.previous_secret_expires_at AS "previousSecretExpiresAt",
+  w.created_by AS "createdBy", w.created_at AS "createdAt", w.updated_at AS "updatedAt"`;
+
+function written(row: WebhookRow | undefined): WebhookRow {
+  const expires = row!.previousSecretExpiresAt;
+  return expires && expires.getTime() <= Date.now()
+    ? { ...row!, previousSecretExpiresAt: null }
+    : row!;
+}
 
 export interface WebhookChanges {
   url?: string;
@@ -54,15 +68,17 @@ export class WebhooksRepository {
       createdBy: string;
     },
   ): Promise<WebhookRow> {
-    return (await one<WebhookRow>(
-      em,
-      `INSERT INTO webhooks AS w (org_id, url, events, description, enabled, secret, created_by,
+    return written(
+      await one<WebhookRow>(
+        em,
+        `INSERT INTO webhooks AS w (org_id, url, events, description, enabled, secret, created_by,
                                   disabled_reason, disabled_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7,
                CASE WHEN NOT $5 THEN 'disabled by a user' END, CASE WHEN NOT $5 THEN now() END)
-       RETURNING ${COLUMNS}`,
-      [w.orgId, w.url, w.events, w.description, w.enabled, w.secret, w.createdBy],
-    ))!;
+       RETURNING ${RETURNED}`,
+        [w.orgId, w.url, w.events, w.description, w.enabled, w.secret, w.createdBy],
+      ),
+    );
   }
 
   find(
@@ -105,9 +121,12 @@ export class WebhooksRepository {
     webhookId: string,
     changes: WebhookChanges,
   ): Promise<WebhookRow> {
-    return (await one<WebhookRow>(
-      em,
-      `UPDATE webhooks w SET
+    // `(SELECT now())`, not now(), in a CASE or beside a column: Citus runs this write on
+    // the shard and refuses a bare now() there.
+    return written(
+      await one<WebhookRow>(
+        em,
+        `UPDATE webhooks w SET
           url = CASE WHEN $3 THEN $4 ELSE url END,
           events = CASE WHEN $5 THEN $6::text[] ELSE events END,
           description = CASE WHEN $7 THEN $8 ELSE description END,
@@ -116,23 +135,24 @@ export class WebhooksRepository {
                                  WHEN NOT $9 AND enabled THEN 'disabled by a user'
                                  ELSE disabled_reason END,
           disabled_at = CASE WHEN $9 THEN NULL
-                             WHEN NOT $9 AND enabled THEN now()
+                             WHEN NOT $9 AND enabled THEN (SELECT now())
                              ELSE disabled_at END,
           failing_since = CASE WHEN $9 THEN NULL ELSE failing_since END,
           updated_at = now()
-        WHERE w.org_id = $1 AND w.id = $2 RETURNING ${COLUMNS}`,
-      [
-        orgId,
-        webhookId,
-        changes.url !== undefined,
-        changes.url ?? null,
-        changes.events !== undefined,
-        changes.events ?? null,
-        changes.description !== undefined,
-        changes.description ?? null,
-        changes.enabled ?? null,
-      ],
-    ))!;
+        WHERE w.org_id = $1 AND w.id = $2 RETURNING ${RETURNED}`,
+        [
+          orgId,
+          webhookId,
+          changes.url !== undefined,
+          changes.url ?? null,
+          changes.events !== undefined,
+          changes.events ?? null,
+          changes.description !== undefined,
+          changes.description ?? null,
+          changes.enabled ?? null,
+        ],
+      ),
+    );
   }
 
   /** The new secret signs from now on; the current one keeps signing until `overlapUntil`. */
@@ -143,13 +163,15 @@ export class WebhooksRepository {
     secret: string,
     overlapHours: number,
   ): Promise<WebhookRow> {
-    return (await one<WebhookRow>(
-      em,
-      `UPDATE webhooks w SET previous_secret = secret, secret = $3,
+    return written(
+      await one<WebhookRow>(
+        em,
+        `UPDATE webhooks w SET previous_secret = secret, secret = $3,
               previous_secret_expires_at = now() + make_interval(hours => $4), updated_at = now()
-        WHERE w.org_id = $1 AND w.id = $2 RETURNING ${COLUMNS}`,
-      [orgId, webhookId, secret, overlapHours],
-    ))!;
+        WHERE w.org_id = $1 AND w.id = $2 RETURNING ${RETURNED}`,
+        [orgId, webhookId, secret, overlapHours],
+      ),
+    );
   }
 
   async delete(em: EntityManager, orgId: string, webhookId: string): Promise<void> {
@@ -192,22 +214,26 @@ export class WebhooksRepository {
     reason: string,
     disableAfterHours: number,
   ): Promise<{ disabled: boolean; failingSince: Date } | undefined> {
+    // The time ($5) and the cutoff ($4) come from here: Citus runs this write on the shard,
+    // where it takes no now() beside a column or in a CASE (bare, or as a subquery:
+    // "unrecognized node type").
+    const now = new Date();
     return one<{ disabled: boolean; failingSince: Date }>(
       em,
       `WITH before AS (
-         SELECT enabled, coalesce(failing_since, now()) AS since FROM webhooks
+         SELECT enabled, coalesce(failing_since, $5::timestamptz) AS since FROM webhooks
           WHERE org_id = $1 AND id = $2 FOR UPDATE)
        UPDATE webhooks w SET
           failing_since = before.since,
-          enabled = w.enabled AND before.since > now() - make_interval(hours => $4),
-          disabled_reason = CASE WHEN w.enabled AND before.since <= now() - make_interval(hours => $4)
+          enabled = w.enabled AND before.since > $4::timestamptz,
+          disabled_reason = CASE WHEN w.enabled AND before.since <= $4::timestamptz
                                  THEN $3 ELSE w.disabled_reason END,
-          disabled_at = CASE WHEN w.enabled AND before.since <= now() - make_interval(hours => $4)
-                             THEN now() ELSE w.disabled_at END
+          disabled_at = CASE WHEN w.enabled AND before.since <= $4::timestamptz
+                             THEN $5::timestamptz ELSE w.disabled_at END
          FROM before
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING before.enabled AND NOT w.enabled AS disabled, before.since AS "failingSince"`,
-      [orgId, webhookId, reason, disableAfterHours],
+      [orgId, webhookId, reason, new Date(now.getTime() - disableAfterHours * 3_600_000), now],
     );
   }
 }

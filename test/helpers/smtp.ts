@@ -36,8 +36,11 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-/** The token of an accept link: `token=<43 url-safe base64 characters>`. */
-const TOKEN = /token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/;
+/**
+ * The token of a mailed link: `token=<43 url-safe base64 characters>`, after the id of
+ * the org it belongs to for invites (`<orgId>.<secret>`).
+ */
+const TOKEN = /token=((?:[0-9a-f-]{36}\.)?[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/;
 
 /** The invite token of the accept link in `mail`; throws when the mail has none. */
 export function tokenFrom(mail: CapturedMail): string {
@@ -48,7 +51,10 @@ export function tokenFrom(mail: CapturedMail): string {
 
 /** The first URL of the mail that carries a `token=` parameter (the accept link). */
 export function acceptLinkFrom(mail: CapturedMail): string {
-  const match = /https?:\/\/[^\s"'<>]*[?&]token=[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/.exec(mail.text);
+  const match =
+    /https?:\/\/[^\s"'<>]*[?&]token=(?:[0-9a-f-]{36}\.)?[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/.exec(
+      mail.text,
+    );
   if (!match) throw new Error(`no accept link in the mail to ${mail.to.join(', ')}:\n${mail.text}`);
   return match[0];
 }

@@ -22,6 +22,7 @@ import type { Jobs } from '../../src/shared/jobs/jobs';
 import { MailQueue } from '../../src/shared/mail/mail-queue';
 import { MailRepository } from '../../src/shared/mail/mail.repository';
 import type { MailService } from '../../src/shared/mail/mail.service';
+import { DatabaseTopology } from '../../src/shared/database/topology';
 
 /**
  * The medium tier (immich's `test/medium`): use cases run against the real, migrated test
@@ -38,6 +39,7 @@ export interface Medium {
   users: AccountsUserDirectory;
   /** A mail queue that keeps emails in `queued_mail` and sends none. */
   mail: MailQueue;
+  topology: DatabaseTopology;
   close(): Promise<void>;
 }
 
@@ -45,16 +47,19 @@ export async function openMedium(): Promise<Medium> {
   const dataSource = await new DataSource(
     dataSourceOptions(process.env.DATABASE_URL!, 2),
   ).initialize();
-  const uow = new UnitOfWork(dataSource);
+  const topology = new DatabaseTopology(dataSource);
+  await topology.onModuleInit();
+  const uow = new UnitOfWork(dataSource, topology);
   const config = new ConfigService<Env, true>(validateEnv(process.env));
   const jobs = { enqueue: async () => null, register: () => undefined } as unknown as Jobs;
   return {
     dataSource,
     uow,
-    bus: new EventBus(uow, new EventLogRepository(), new EventFeed(dataSource)),
+    bus: new EventBus(uow, new EventLogRepository(topology), new EventFeed(dataSource)),
     config,
     users: new AccountsUserDirectory(new UsersRepository()),
     mail: new MailQueue(jobs, uow, new MailRepository(), {} as MailService, config),
+    topology,
     close: () => dataSource.destroy(),
   };
 }
@@ -64,7 +69,7 @@ export async function openMedium(): Promise<Medium> {
  * may use of another (this tier's composition root; a module's own spec builds its own).
  */
 export function neighbours(medium: Medium) {
-  const orgs = new OrganizationsRepository();
+  const orgs = new OrganizationsRepository(medium.topology);
   return {
     memberships: new OrganizationsMembershipDirectory(orgs),
     members: new MembersService(

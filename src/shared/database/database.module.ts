@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { Env } from '../config/env';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { DatabaseTopology } from './topology';
 import { UnitOfWork } from './unit-of-work';
 
 /** Resolves the database URL: DATABASE_URL, or an embedded PostgreSQL started on demand. */
@@ -52,7 +53,7 @@ export class DatabaseLocator implements OnApplicationShutdown {
       }),
     }),
   ],
-  providers: [UnitOfWork],
-  exports: [UnitOfWork],
+  providers: [UnitOfWork, DatabaseTopology],
+  exports: [UnitOfWork, DatabaseTopology],
 })
 export class DatabaseModule {}

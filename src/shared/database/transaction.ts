@@ -23,8 +23,10 @@ export interface OpeningRead<T> {
 
 /**
  * One database transaction with its tenant settings, plus the work to run once it
- * commits (after-commit event handlers). Settings are transaction-local
- * (`set_config(..., true)`), so the connection goes back to the pool carrying none.
+ * commits (after-commit event handlers). Settings are transaction-local (`SET LOCAL`), so
+ * the connection goes back to the pool carrying none. `SET LOCAL`, not `set_config`: on
+ * Citus only the former reaches the shards (with `citus.propagate_set_commands = 'local'`),
+ * where row-level security reads them; on one server the two are the same.
  */
 export class Transaction {
   private static readonly logger = new Logger('Transaction');
@@ -44,45 +46,57 @@ export class Transaction {
   /**
    * BEGIN and the tenant settings go in one round trip (a simple-protocol batch), which is
    * why the values are checked and inlined here rather than bound: roles come from a
-   * closed set and ids must be uuids.
+   * closed set and ids must be uuids. On Citus, two: Citus forwards a `SET LOCAL` to the
+   * workers as the whole query string that carried it, so the tenant settings travel in a
+   * string of their own (with BEGIN or the role in it, workers would get those too).
    */
-  static async begin(runner: QueryRunner, scope: TransactionScope): Promise<Transaction> {
-    const [transaction] = await Transaction.beginWith(runner, scope, []);
+  static async begin(
+    runner: QueryRunner,
+    scope: TransactionScope,
+    options: { citus?: boolean } = {},
+  ): Promise<Transaction> {
+    const [transaction] = await Transaction.beginWith(runner, scope, [], options);
     return transaction;
   }
 
   /**
    * BEGIN, the settings and `reads` in one round trip: the membership guard's lookup goes
-   * this way (and, on a read, the path's project and task), so a tenant request's first
-   * answers cost no trip of their own. Answers come in the order of `reads`.
+   * this way (and the path's project and task), so a tenant request's first answers cost
+   * no trip of their own. Answers come in the order of `reads`. With `commit`, a read
+   * whose answer is all in `reads` ends here too. On Citus the reads (and the COMMIT) go
+   * in a third string, after the settings' own.
    */
   static async beginWith(
     runner: QueryRunner,
     scope: TransactionScope,
     reads: ReadonlyArray<OpeningRead<unknown>>,
-    { commit = false }: { commit?: boolean } = {},
+    { commit = false, citus = false }: { commit?: boolean; citus?: boolean } = {},
   ): Promise<[Transaction, unknown[]]> {
-    const settings = [
-      ['role', scope.role],
-      ['app.org_id', scope.orgId ?? ''],
-      ['app.user_id', scope.userId ?? ''],
-    ].map(([name, value]) => `set_config('${name}', '${checked(name!, value!)}', true)`);
-    const batch = [
-      `START TRANSACTION; SELECT ${settings.join(', ')}`,
-      ...reads.flatMap((r) => r.statements),
-      // A read whose answer is all in `reads` commits here too: one round trip in all.
-      ...(commit ? ['COMMIT'] : []),
-    ];
+    const role = setLocal('role', scope.role);
+    const tenant = [
+      setLocal('app.org_id', scope.orgId ?? ''),
+      setLocal('app.user_id', scope.userId ?? ''),
+    ].join('; ');
+    const tail = [...reads.flatMap((r) => r.statements), ...(commit ? ['COMMIT'] : [])];
     let answers: unknown[];
     try {
       // The driver's own client: for a batch it answers one result per statement, which
       // TypeORM's query() would flatten away.
       const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
-      const results = (await client.query(batch.join('; '))) as Array<{
-        rows: Array<Record<string, unknown>>;
-      }>;
+      const send = async (text: string) => {
+        const answer = (await client.query(text)) as Result | Result[];
+        return Array.isArray(answer) ? answer : [answer];
+      };
+      let results: Result[];
+      if (citus) {
+        await send(`START TRANSACTION; ${role}; SET LOCAL citus.propagate_set_commands = 'local'`);
+        await send(tenant);
+        results = tail.length > 0 ? await send(tail.join('; ')) : [];
+      } else {
+        results = await send([`START TRANSACTION; ${role}; ${tenant}`, ...tail].join('; '));
+      }
       markActive(runner, true);
-      // The reads' results are the batch's last ones, in order.
+      // The reads' results are the batch's last ones (before COMMIT's), in order.
       let next =
         results.length - (commit ? 1 : 0) - reads.reduce((n, r) => n + r.statements.length, 0);
       answers = reads.map((read) => {
@@ -113,21 +127,19 @@ export class Transaction {
 
   /** Narrows an open transaction to one org (the membership guard, once it knows it). */
   async setOrg(orgId: string): Promise<void> {
-    await this.runner.query(`SELECT set_config('app.org_id', $1, true)`, [
-      checked('app.org_id', orgId),
-    ]);
+    await this.runner.query(setLocal('app.org_id', orgId));
     (this.scope as { orgId?: string }).orgId = orgId;
   }
 
   /** Runs `fn` under another role inside this transaction, then returns to this one's. */
   async withRole<T>(role: DatabaseRole, fn: (em: EntityManager) => Promise<T>): Promise<T> {
     if (role === this.scope.role) return fn(this.manager);
-    await this.runner.query(`SELECT set_config('role', $1, true)`, [role]);
+    await this.runner.query(setLocal('role', role));
     try {
       return await fn(this.manager);
     } finally {
       if (this.isOpen && this.runner.isTransactionActive) {
-        await this.runner.query(`SELECT set_config('role', $1, true)`, [this.scope.role]);
+        await this.runner.query(setLocal('role', this.scope.role));
       }
     }
   }
@@ -204,6 +216,22 @@ export class Transaction {
 }
 
 const ROLES = new Set<string>(['worklane_app', 'worklane_system']);
+
+type Result = { rows: Array<Record<string, unknown>> };
+
+/**
+ * A transaction-local setting of a checked value (SET takes no parameters, so values are
+ * inlined). The tenant settings by `SET LOCAL`, which Citus sends to every worker
+ * connection of the transaction. The role by `set_config`, which it does not: the
+ * coordinator opens its worker connections as the current role, so they are the app
+ * role's already, and a SECURITY DEFINER function's (`session_is_live`) must stay its
+ * owner's on the workers too.
+ */
+function setLocal(name: string, value: string): string {
+  return name === 'role'
+    ? `SELECT set_config('role', '${checked(name, value)}', true)`
+    : `SET LOCAL ${name} = '${checked(name, value)}'`;
+}
 
 /** A value that may be inlined in the BEGIN batch, or a programming error. */
 function checked(name: string, value: string): string {

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { RequestContext } from './request-context';
 import { UnitOfWork } from './unit-of-work';
+import { DatabaseTopology } from './topology';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 const USER = '22222222-2222-4222-8222-222222222222';
@@ -16,7 +17,7 @@ describe('UnitOfWork', () => {
   beforeAll(async () => {
     // One connection, so the connection a transaction used is the one looked at after.
     dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!, 1)).initialize();
-    uow = new UnitOfWork(dataSource);
+    uow = new UnitOfWork(dataSource, { citus: false } as DatabaseTopology);
   });
   afterAll(() => dataSource.destroy());
 

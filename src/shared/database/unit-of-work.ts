@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { RequestContext } from './request-context';
+import { DatabaseTopology } from './topology';
 import { OpeningRead, Transaction, TransactionScope } from './transaction';
 
 /**
@@ -12,7 +13,10 @@ import { OpeningRead, Transaction, TransactionScope } from './transaction';
 export class UnitOfWork {
   private readonly logger = new Logger(UnitOfWork.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly topology: DatabaseTopology,
+  ) {}
 
   /**
    * Runs `fn` in the current request's transaction, or in a new one scoped to the
@@ -72,7 +76,9 @@ export class UnitOfWork {
 
   /** Starts a transaction the caller must end (the request pipeline does, for guards). */
   begin(scope: TransactionScope): Promise<Transaction> {
-    return Transaction.begin(this.dataSource.createQueryRunner(), scope);
+    return Transaction.begin(this.dataSource.createQueryRunner(), scope, {
+      citus: this.topology.citus,
+    });
   }
 
   /**
@@ -89,7 +95,7 @@ export class UnitOfWork {
       this.dataSource.createQueryRunner(),
       scope,
       [read, ...more],
-      options,
+      { ...options, citus: this.topology.citus },
     );
     return [transaction, answer as T, rest];
   }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { RequestContext } from '../database/request-context';
 import { dataSourceOptions } from '../database/data-source-options';
 import { UnitOfWork } from '../database/unit-of-work';
+import { DatabaseTopology } from '../database/topology';
 import { DomainEvent } from './domain-event';
 import { EventBus } from './event-bus';
 import { EventFeed } from './event-feed';
@@ -30,8 +31,12 @@ describe('EventBus', () => {
   });
   afterAll(() => dataSource.destroy());
   beforeEach(() => {
-    uow = new UnitOfWork(dataSource);
-    bus = new EventBus(uow, new EventLogRepository(), new EventFeed(dataSource));
+    uow = new UnitOfWork(dataSource, { citus: false } as DatabaseTopology);
+    bus = new EventBus(
+      uow,
+      new EventLogRepository({ citus: false } as DatabaseTopology),
+      new EventFeed(dataSource),
+    );
   });
 
   const outboxCount = async (marker: string) =>

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { one, rows } from '../database/sql';
+import { DatabaseTopology } from '../database/topology';
 import { DomainEvent } from './domain-event';
 
 /** The channel every instance LISTENs on; a notification says `<orgId>:<last position>`. */
@@ -63,11 +64,34 @@ export const APPEND_SQL = `
          (SELECT count(*) FROM logged) AS n
     FROM head`;
 
+/**
+ * The append on Citus, in three statements: a CTE that writes two distributed tables and
+ * notifies in one statement cannot be routed to one shard, and a NOTIFY sent from a shard
+ * would reach the listeners of that worker, not the coordinator's. The rows go as one
+ * multi-row VALUES (routed to the org's shard): an INSERT … SELECT from a function would be
+ * copied to the shard with COPY, which row-level security refuses.
+ */
+const APPEND_HEAD_SQL = `
+  INSERT INTO event_log_heads AS h (org_id, position) VALUES ($1::uuid, $2::bigint)
+  ON CONFLICT (org_id) DO UPDATE SET position = h.position + $2::bigint
+  RETURNING h.position::text AS last`;
+function appendRowsSql(n: number): string {
+  const rows = Array.from({ length: n }, (_, i) => {
+    const p = 3 + i * 5;
+    return `($1::uuid, $${p}::bigint, $${p + 1}, $${p + 2}::uuid, $${p + 3}::jsonb, $2, $${p + 4}::timestamptz)`;
+  });
+  return `INSERT INTO outbox_events (org_id, position, type, actor_id, payload, request_id, occurred_at)
+    VALUES ${rows.join(', ')}`;
+}
+const NOTIFY_SQL = `SELECT pg_notify('${EVENT_CHANNEL}', $1::uuid::text || ':' || $2::text)`;
+
 const EVENT_COLUMNS = `org_id AS "orgId", position::text AS position, type, actor_id AS "actorId",
   payload, occurred_at AS "occurredAt"`;
 
 @Injectable()
 export class EventLogRepository {
+  constructor(private readonly topology: DatabaseTopology) {}
+
   /** Appends the events of one org in order; answers the last position and sets each's. */
   async append(
     em: EntityManager,
@@ -81,14 +105,37 @@ export class EventLogRepository {
       payload: loggedPayload(event),
       occurredAt: event.occurredAt,
     }));
-    const row = await one<{ last: string }>(em, APPEND_SQL, [
-      orgId,
-      JSON.stringify(batch),
-      events.length,
-      requestId,
-    ]);
-    const last = Number(row!.last);
+    const last = this.topology.citus
+      ? await this.appendOnCitus(em, orgId, batch, requestId)
+      : Number(
+          (await one<{ last: string }>(em, APPEND_SQL, [
+            orgId,
+            JSON.stringify(batch),
+            events.length,
+            requestId,
+          ]))!.last,
+        );
     events.forEach((event, i) => (event.position = last - events.length + 1 + i));
+    return last;
+  }
+
+  private async appendOnCitus(
+    em: EntityManager,
+    orgId: string,
+    batch: Array<{ type: string; actorId: string | null; payload: object; occurredAt: Date }>,
+    requestId: string | null,
+  ): Promise<number> {
+    const head = await one<{ last: string }>(em, APPEND_HEAD_SQL, [orgId, batch.length]);
+    const last = Number(head!.last);
+    const values = batch.flatMap((e, i) => [
+      last - batch.length + 1 + i,
+      e.type,
+      e.actorId,
+      JSON.stringify(e.payload),
+      e.occurredAt,
+    ]);
+    await em.query(appendRowsSql(batch.length), [orgId, requestId, ...values]);
+    await em.query(NOTIFY_SQL, [orgId, head!.last]);
     return last;
   }
 
