@@ -33,7 +33,7 @@ describe('InvitesService (medium: real database, rolled back)', () => {
     );
     return {
       status: mail!.status,
-      token: /token=([A-Za-z0-9_-]+)/.exec(mail!.text_body ?? '')?.[1],
+      token: /token=([A-Za-z0-9_.-]+)/.exec(mail!.text_body ?? '')?.[1],
     };
   };
   const mailOf = async (em: Parameters<typeof asOwner>[0], inviteId: string) =>

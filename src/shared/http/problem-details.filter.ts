@@ -145,8 +145,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
   const code = e?.driverError?.code ?? e?.code;
   return (
     code === 'ECONNREFUSED' ||
+    code === '57P01' || // admin_shutdown: the server is stopping, the transaction is undone
+    code === '57P02' || // crash_shutdown
     code === '57P03' || // cannot_connect_now
-    /timeout exceeded when trying to connect|Connection terminated unexpectedly/.test(
+    /timeout exceeded when trying to connect|Connection terminated unexpectedly|connection error and is not queryable/.test(
       e?.message ?? '',
     )
   );
