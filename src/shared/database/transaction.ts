@@ -79,34 +79,45 @@ export class Transaction {
     ].join('; ');
     const tail = [...reads.flatMap((r) => r.statements), ...(commit ? ['COMMIT'] : [])];
     let answers: unknown[];
-    try {
-      // The driver's own client: for a batch it answers one result per statement, which
-      // TypeORM's query() would flatten away.
-      const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
-      const send = async (text: string) => {
-        const answer = (await client.query(text)) as Result | Result[];
-        return Array.isArray(answer) ? answer : [answer];
-      };
-      let results: Result[];
-      if (citus) {
-        await send(`START TRANSACTION; ${role}; SET LOCAL citus.propagate_set_commands = 'local'`);
-        await send(tenant);
-        results = tail.length > 0 ? await send(tail.join('; ')) : [];
-      } else {
-        results = await send([`START TRANSACTION; ${role}; ${tenant}`, ...tail].join('; '));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // The driver's own client: for a batch it answers one result per statement, which
+        // TypeORM's query() would flatten away.
+        const client = (await runner.connect()) as { query(sql: string): Promise<unknown> };
+        const send = async (text: string) => {
+          const answer = (await client.query(text)) as Result | Result[];
+          return Array.isArray(answer) ? answer : [answer];
+        };
+        let results: Result[];
+        if (citus) {
+          await send(
+            `START TRANSACTION; ${role}; SET LOCAL citus.propagate_set_commands = 'local'`,
+          );
+          await send(tenant);
+          results = tail.length > 0 ? await send(tail.join('; ')) : [];
+        } else {
+          results = await send([`START TRANSACTION; ${role}; ${tenant}`, ...tail].join('; '));
+        }
+        markActive(runner, true);
+        // The reads' results are the batch's last ones (before COMMIT's), in order.
+        let next =
+          results.length - (commit ? 1 : 0) - reads.reduce((n, r) => n + r.statements.length, 0);
+        answers = reads.map((read) => {
+          const own = results.slice(next, (next += read.statements.length));
+          return read.read(own.map((result) => result.rows));
+        });
+        break;
+      } catch (error) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        // A tenant's shard split or moved between the plan and the run: nothing was done
+        // yet, so the opening goes again once, on the new placement.
+        if (citus && attempt === 1 && SHARD_RETIRED.test(String((error as Error)?.message))) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
+        await runner.release();
+        throw error;
       }
-      markActive(runner, true);
-      // The reads' results are the batch's last ones (before COMMIT's), in order.
-      let next =
-        results.length - (commit ? 1 : 0) - reads.reduce((n, r) => n + r.statements.length, 0);
-      answers = reads.map((read) => {
-        const own = results.slice(next, (next += read.statements.length));
-        return read.read(own.map((result) => result.rows));
-      });
-    } catch (error) {
-      await runner.query('ROLLBACK').catch(() => undefined);
-      await runner.release();
-      throw error;
     }
     const transaction = new Transaction(runner, scope);
     if (commit) {
@@ -218,6 +229,9 @@ export class Transaction {
 const ROLES = new Set<string>(['worklane_app', 'worklane_system']);
 
 type Result = { rows: Array<Record<string, unknown>> };
+
+/** Citus's answer to a statement planned for a shard that a split or move just retired. */
+const SHARD_RETIRED = /could not find valid entry for shard/;
 
 /**
  * A transaction-local setting of a checked value (SET takes no parameters, so values are
