@@ -307,10 +307,15 @@ const repositories: Array<[object, Calls<any>]> = [
     },
   ],
   [
-    new WebhookDeliveriesRepository(),
+    new WebhookDeliveriesRepository(ONE_SERVER),
     {
       fanOut: (r: WebhookDeliveriesRepository, em) =>
         r.fanOut(em, ID, [{ type: 'task.created', position: 1, body: '{}' }]),
+      // As Citus runs it: the org's webhooks, then the deliveries as VALUES.
+      fanOutOnCitus: (_: WebhookDeliveriesRepository, em) =>
+        new WebhookDeliveriesRepository({ citus: true } as DatabaseTopology).fanOut(em, ID, [
+          { type: 'task.created', position: 1, body: '{}' },
+        ]),
       find: (r: WebhookDeliveriesRepository, em) => r.find(em, ID, ID, ID),
       forAttempt: (r: WebhookDeliveriesRepository, em) => r.forAttempt(em, ID, ID),
       list: (r: WebhookDeliveriesRepository, em) => r.list(em, ID, ID, 20, null),

@@ -12,6 +12,9 @@ INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, 
         ORDER BY e.position, w.id
        RETURNING id;
 
+-- WebhookDeliveriesRepository.fanOutOnCitus
+SELECT w.id, w.events FROM webhooks w WHERE w.org_id = $1 AND w.enabled ORDER BY w.id;
+
 -- WebhookDeliveriesRepository.find
 SELECT d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_type AS "eventType",
   d.event_position::int AS "eventPosition", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",

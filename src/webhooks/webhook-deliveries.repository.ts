@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { cursorParams, one, pastCursor, rows } from '../shared/database/sql';
+import { DatabaseTopology } from '../shared/database/topology';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -41,12 +42,17 @@ const RETURNED = COLUMNS.replace(/, d\.created_at::text AS "createdKey"$/, '');
 /** The only delivery SQL; every method names its org. */
 @Injectable()
 export class WebhookDeliveriesRepository {
+  constructor(private readonly topology: DatabaseTopology) {}
+
   /**
    * One delivery per (event, enabled webhook of the org subscribed to its type), in one
    * statement: an org without webhooks pays exactly this statement. A subscription entry
-   * is a type or a family (`task.*`); an empty list takes every type.
+   * is a type or a family (`task.*`); an empty list takes every type. On Citus, two: the
+   * org's webhooks, then the deliveries as VALUES — an INSERT … SELECT is planned on shard
+   * metadata that a tenant's split or move can retire under it, a router query is not.
    */
   async fanOut(em: EntityManager, orgId: string, events: FanOutEvent[]): Promise<string[]> {
+    if (this.topology.citus) return this.fanOutOnCitus(em, orgId, events);
     const found = await rows<{ id: string }>(
       em,
       `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
@@ -60,6 +66,43 @@ export class WebhookDeliveriesRepository {
         ORDER BY e.position, w.id
        RETURNING id`,
       [orgId, JSON.stringify(events)],
+    );
+    return found.map((r) => r.id);
+  }
+
+  private async fanOutOnCitus(
+    em: EntityManager,
+    orgId: string,
+    events: FanOutEvent[],
+  ): Promise<string[]> {
+    const hooks = await rows<{ id: string; events: string[] }>(
+      em,
+      `SELECT w.id, w.events FROM webhooks w WHERE w.org_id = $1 AND w.enabled ORDER BY w.id`,
+      [orgId],
+    );
+    const takes = (subscribed: string[], type: string) =>
+      subscribed.length === 0 ||
+      subscribed.includes(type) ||
+      subscribed.includes(`${type.split('.')[0]}.*`);
+    const deliveries = [...events]
+      .sort((a, b) => a.position - b.position)
+      .flatMap((event) =>
+        hooks.filter((h) => takes(h.events, event.type)).map((h) => ({ h, event })),
+      );
+    if (deliveries.length === 0) return [];
+    const values = deliveries.map((_, i) => {
+      const p = 1 + i * 4;
+      return `($1, $${p + 1}::uuid, $${p + 2}, $${p + 3}::bigint, $${p + 4}, now())`;
+    });
+    const found = await rows<{ id: string }>(
+      em,
+      `INSERT INTO webhook_deliveries (org_id, webhook_id, event_type, event_position, body, next_attempt_at)
+       VALUES ${values.join(', ')}
+       RETURNING id`,
+      [
+        orgId,
+        ...deliveries.flatMap(({ h, event }) => [h.id, event.type, event.position, event.body]),
+      ],
     );
     return found.map((r) => r.id);
   }
