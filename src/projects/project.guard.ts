@@ -5,27 +5,20 @@ import { TenantRoute } from '../shared/auth/membership.guard';
 import { pathResource } from '../shared/auth/path-resource.guard';
 import { isUuid } from '../shared/uuid';
 import { findProjectStatement } from './projects.repository';
-import { ProjectsService } from './projects.service';
+import type { Project } from './projects.service';
 
 /**
  * Link 3 of the guard chain: `:projectId` must be a project of the request's org (else
- * 404). Loads it once, in the request's transaction and locked for writes, for the
- * handler, the task guard and the services: nobody loads it again. Under `ProjectRoute`
- * the opening batch loads it, in the same round trip as BEGIN (see `PathRead`).
+ * 404). Loaded once, in the request's opening batch (with BEGIN and the membership
+ * check) and locked for writes, for the handler, the task guard and the services: nobody
+ * loads it again.
  */
-const project = pathResource({
+const project = pathResource<Project, 'share' | 'update' | undefined>({
   param: 'projectId',
   name: 'project',
-  loader: ProjectsService,
   lock: lockFor,
-  load: (projects, em, projectId, lock, state) => {
-    if (!state.membership) throw new Error('ProjectGuard needs the membership guard before it');
-    return projects.resolve(em, state.membership.orgId, projectId, lock);
-  },
-  opening: (request, orgId, lock, onlyIf) => {
-    const { projectId } = request.params as { projectId?: string };
-    return isUuid(projectId) ? findProjectStatement(orgId, projectId, lock, onlyIf) : undefined;
-  },
+  statement: ({ projectId }, orgId, lock, onlyIf) =>
+    isUuid(projectId) ? findProjectStatement(orgId, projectId, lock, onlyIf) : undefined,
 });
 
 export const ProjectGuard = project.guard;
