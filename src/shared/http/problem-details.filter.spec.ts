@@ -32,6 +32,13 @@ describe('ProblemDetailsFilter.toProblem', () => {
     for (const error of [
       new Error('timeout exceeded when trying to connect'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      // The server stopping under a transaction, a client whose connection broke, and a
+      // Citus shard retired by a tenant's move: each undid the transaction whole.
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        driverError: { code: '57P01' },
+      }),
+      new Error('Client has encountered a connection error and is not queryable'),
+      new Error('could not find valid entry for shard 102395'),
     ]) {
       expect(filter.toProblem(error)).toMatchObject({
         status: 503,
