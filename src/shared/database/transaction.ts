@@ -194,7 +194,9 @@ export class Transaction {
       markActive(this.runner, false);
       this.state = 'committed';
     } catch (error) {
-      await this.rollback();
+      // The commit's own failure is the answer; a ROLLBACK on a dead connection must not
+      // replace it.
+      await this.rollback().catch(() => undefined);
       throw error;
     } finally {
       if (!this.runner.isReleased) await this.runner.release();

@@ -150,7 +150,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
     code === '57P03' || // cannot_connect_now
     // Citus: a statement met a shard that a tenant's split or move retired under it; the
     // transaction is undone, and the next try finds the new placement.
-    /timeout exceeded when trying to connect|Connection terminated unexpectedly|connection error and is not queryable|could not find valid entry for shard/.test(
+    /timeout exceeded when trying to connect|Connection terminated unexpectedly|is not queryable|could not find valid entry for shard/.test(
       e?.message ?? '',
     )
   );
